@@ -1,0 +1,1 @@
+"""The umbrella SDK (work in progress)."""

@@ -1,0 +1,1 @@
+"""Reference apps and the offline demo."""

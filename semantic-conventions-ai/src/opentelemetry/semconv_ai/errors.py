@@ -1,0 +1,43 @@
+"""error.type: the provider's error code where it gives one, else the status, else the class name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+MAX_LENGTH = 64
+
+
+def _bounded(value: str) -> str:
+    value = value[:MAX_LENGTH]
+    return value if value.isprintable() else "".join(c if c.isprintable() else "_" for c in value)
+
+
+def _code_from_body(body: Any) -> str | None:
+    if not isinstance(body, dict):
+        return None
+    inner = body.get("error")
+    if isinstance(inner, dict):
+        body = inner
+    for key in ("code", "type"):
+        value = body.get(key)
+        if isinstance(value, str) and value and value != "error":
+            return value
+    return None
+
+
+def error_type(exc: BaseException) -> str:
+    try:
+        code = _code_from_body(getattr(exc, "body", None))
+        if code is None:
+            for attr in ("code", "type"):
+                value = getattr(exc, attr, None)
+                if isinstance(value, str) and value:
+                    code = value
+                    break
+        if code is None:
+            status = getattr(exc, "status_code", None)
+            if isinstance(status, int) and not isinstance(status, bool):
+                code = str(status)
+        return _bounded(code) if code else type(exc).__name__
+    except Exception:
+        return type(exc).__name__

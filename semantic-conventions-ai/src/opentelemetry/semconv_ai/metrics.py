@@ -1,0 +1,202 @@
+"""The instruments of one MeterProvider, and the cheap path that records an operation.
+
+Counters are observable: the call path only adds to dicts under one lock, and the totals are
+read when a reader collects. Histograms are the SDK's own, recorded with prebuilt attributes.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import weakref
+from collections.abc import Iterable
+from typing import Any
+
+from opentelemetry import metrics
+from opentelemetry.metrics import CallbackOptions, Observation
+
+from . import instruments as spec
+from . import names
+from .config import GENAI_FAMILY, LLM_FAMILY, settings
+from .labels import GenAILabels, LabelCache, LLMLabels
+from .version import __version__
+
+SCOPE = "opentelemetry.semconv_ai"
+
+_Store = dict[Any, list[Any]]
+
+
+def _add(store: _Store, key: Any, attrs: dict[str, Any], value: float) -> None:
+    entry = store.get(key)
+    if entry is None:
+        store[key] = [attrs, value]
+    else:
+        entry[1] += value
+
+
+class Metrics:
+    def __init__(self, meter_provider: metrics.MeterProvider | None = None) -> None:
+        meter = metrics.get_meter(SCOPE, __version__, meter_provider, schema_url=names.SCHEMA_URL)
+        self.labels = LabelCache(settings.cardinality_limit)
+        self._lock = threading.Lock()
+        self._stores: dict[str, _Store] = {}
+        self._histograms: dict[str, Any] = {}
+        for item in spec.ALL_SPECS:
+            if item.kind == spec.COUNTER:
+                store: _Store = {}
+                self._stores[item.name] = store
+                meter.create_observable_counter(
+                    item.name, callbacks=[self._observer(store)], unit=item.unit, description=item.description
+                )
+            else:
+                self._histograms[item.name] = meter.create_histogram(
+                    item.name,
+                    unit=item.unit,
+                    description=item.description,
+                    explicit_bucket_boundaries_advisory=list(item.buckets or ()),
+                )
+        s = self._stores
+        self._requests = s[spec.REQUESTS.name]
+        self._errors = s[spec.ERRORS.name]
+        self._tokens = s[spec.TOKENS.name]
+        self._details = s[spec.TOKEN_DETAILS.name]
+        self._cost = s[spec.COST.name]
+        self._unpriced = s[spec.UNPRICED.name]
+        self._overflow = s[spec.LABEL_OVERFLOW.name]
+        self._dropped = s[spec.EVALUATIONS_DROPPED.name]
+        h = self._histograms
+        self._duration = h[spec.DURATION.name]
+        self._cost_per_request = h[spec.COST_PER_REQUEST.name]
+        self._quality = h[spec.QUALITY.name]
+        self._genai_duration = h[spec.GENAI_DURATION.name]
+        self._genai_tokens = h[spec.GENAI_TOKENS.name]
+        self._genai_ttfc = h[spec.GENAI_TTFC.name]
+        self._genai_tpoc = h[spec.GENAI_TPOC.name]
+
+    def _observer(self, store: _Store) -> Any:
+        def observe(options: CallbackOptions) -> Iterable[Observation]:
+            with self._lock:
+                points = [(attrs, value) for attrs, value in store.values()]
+            return [Observation(value, attrs) for attrs, value in points]
+
+        return observe
+
+    def _after_fork(self) -> None:
+        # The child is a new process: a lock held at fork time would never be released, and the
+        # parent's totals are the parent's to report.
+        self._lock = threading.Lock()
+        for store in self._stores.values():
+            store.clear()
+
+    def llm_labels(self, provider: str, operation: str, model: str, workflow: str) -> LLMLabels:
+        with self._lock:
+            labels, overflow = self.labels.llm(provider, operation, model, workflow)
+            if overflow:
+                _add(self._overflow, labels.key, labels.base, 1)
+        return labels
+
+    def record_operation(
+        self,
+        labels: LLMLabels,
+        *,
+        duration: float,
+        error_type: str | None,
+        input_tokens: int | None,
+        output_tokens: int | None,
+        cache_read: int | None,
+        cache_creation: int | None,
+        reasoning: int | None,
+        response_model: str,
+        server_address: str,
+        server_port: object,
+        time_to_first_chunk: float | None,
+        time_per_chunk: float | None,
+    ) -> None:
+        """Both families for one ended operation."""
+        families = settings.metric_families
+        if LLM_FAMILY in families:
+            base = labels.base
+            key = labels.key
+            by_type = labels.by_token_type
+            with self._lock:
+                _add(self._requests, key, base, 1)
+                _add(self._errors, key, base, 0 if error_type is None else 1)
+                if input_tokens:
+                    _add(self._tokens, (key, names.TOKEN_INPUT), by_type[names.TOKEN_INPUT], input_tokens)
+                if output_tokens:
+                    _add(self._tokens, (key, names.TOKEN_OUTPUT), by_type[names.TOKEN_OUTPUT], output_tokens)
+                if cache_read:
+                    kind = names.TOKEN_CACHE_READ
+                    _add(self._details, (key, kind), by_type[kind], cache_read)
+                if cache_creation:
+                    kind = names.TOKEN_CACHE_CREATION
+                    _add(self._details, (key, kind), by_type[kind], cache_creation)
+                if reasoning:
+                    kind = names.TOKEN_REASONING
+                    _add(self._details, (key, kind), by_type[kind], reasoning)
+            self._duration.record(duration, base)
+        if GENAI_FAMILY in families:
+            provider, operation, model, _ = labels.key
+            with self._lock:
+                genai: GenAILabels = self.labels.genai(
+                    provider, operation, model, response_model, server_address, server_port
+                )
+            attrs = genai.ok if error_type is None else genai.for_error(error_type)
+            self._genai_duration.record(duration, attrs)
+            if input_tokens is not None:
+                self._genai_tokens.record(input_tokens, genai.tokens[names.TOKEN_INPUT])
+            if output_tokens is not None:
+                self._genai_tokens.record(output_tokens, genai.tokens[names.TOKEN_OUTPUT])
+            if time_to_first_chunk is not None:
+                self._genai_ttfc.record(time_to_first_chunk, genai.base)
+            if time_per_chunk is not None:
+                self._genai_tpoc.record(time_per_chunk, genai.base)
+
+    def record_cost(self, labels: LLMLabels, cost: float | None) -> None:
+        if LLM_FAMILY not in settings.metric_families:
+            return
+        if cost is None:
+            with self._lock:
+                _add(self._unpriced, labels.key, labels.base, 1)
+            return
+        with self._lock:
+            _add(self._cost, labels.key, labels.base, cost)
+        self._cost_per_request.record(cost, labels.base)
+
+    def record_quality(self, labels: LLMLabels, evaluator: str, score: float) -> None:
+        if LLM_FAMILY in settings.metric_families:
+            self._quality.record(score, labels.for_evaluator(evaluator))
+
+    def record_dropped_evaluation(self, labels: LLMLabels) -> None:
+        with self._lock:
+            _add(self._dropped, labels.key, labels.base, 1)
+
+
+_by_provider: weakref.WeakKeyDictionary[Any, Metrics] = weakref.WeakKeyDictionary()
+_global: dict[str, Metrics] = {}
+_registry_lock = threading.Lock()
+
+
+def _reset_after_fork() -> None:
+    global _registry_lock
+    _registry_lock = threading.Lock()
+    for found in [*_global.values(), *_by_provider.values()]:
+        found._after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
+
+
+def metrics_for(meter_provider: metrics.MeterProvider | None = None) -> Metrics:
+    """The one Metrics of a MeterProvider (None: the global one), so instruments exist once."""
+    with _registry_lock:
+        if meter_provider is None:
+            found = _global.get("global")
+            if found is None:
+                found = _global["global"] = Metrics(None)
+            return found
+        found = _by_provider.get(meter_provider)
+        if found is None:
+            found = _by_provider[meter_provider] = Metrics(meter_provider)
+        return found

@@ -1,0 +1,82 @@
+"""Attribute keys and well-known values of the OpenTelemetry GenAI semantic conventions (v1.41)."""
+
+from __future__ import annotations
+
+SCHEMA_URL = "https://opentelemetry.io/schemas/1.41.0"
+
+# Span and metric attributes.
+OPERATION_NAME = "gen_ai.operation.name"
+PROVIDER_NAME = "gen_ai.provider.name"
+REQUEST_MODEL = "gen_ai.request.model"
+RESPONSE_MODEL = "gen_ai.response.model"
+RESPONSE_ID = "gen_ai.response.id"
+RESPONSE_FINISH_REASONS = "gen_ai.response.finish_reasons"
+REQUEST_TEMPERATURE = "gen_ai.request.temperature"
+REQUEST_MAX_TOKENS = "gen_ai.request.max_tokens"
+REQUEST_TOP_P = "gen_ai.request.top_p"
+REQUEST_TOP_K = "gen_ai.request.top_k"
+REQUEST_FREQUENCY_PENALTY = "gen_ai.request.frequency_penalty"
+REQUEST_PRESENCE_PENALTY = "gen_ai.request.presence_penalty"
+REQUEST_STOP_SEQUENCES = "gen_ai.request.stop_sequences"
+REQUEST_SEED = "gen_ai.request.seed"
+REQUEST_CHOICE_COUNT = "gen_ai.request.choice.count"
+REQUEST_ENCODING_FORMATS = "gen_ai.request.encoding_formats"
+REQUEST_STREAM = "gen_ai.request.stream"
+OUTPUT_TYPE = "gen_ai.output.type"
+CONVERSATION_ID = "gen_ai.conversation.id"
+EMBEDDINGS_DIMENSION_COUNT = "gen_ai.embeddings.dimension.count"
+USAGE_INPUT_TOKENS = "gen_ai.usage.input_tokens"
+USAGE_OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
+USAGE_CACHE_READ_INPUT_TOKENS = "gen_ai.usage.cache_read.input_tokens"
+USAGE_CACHE_CREATION_INPUT_TOKENS = "gen_ai.usage.cache_creation.input_tokens"
+USAGE_REASONING_OUTPUT_TOKENS = "gen_ai.usage.reasoning.output_tokens"
+TOKEN_TYPE = "gen_ai.token.type"
+INPUT_MESSAGES = "gen_ai.input.messages"
+OUTPUT_MESSAGES = "gen_ai.output.messages"
+SYSTEM_INSTRUCTIONS = "gen_ai.system_instructions"
+TOOL_DEFINITIONS = "gen_ai.tool.definitions"
+AGENT_NAME = "gen_ai.agent.name"
+TOOL_NAME = "gen_ai.tool.name"
+WORKFLOW_NAME = "gen_ai.workflow.name"
+SERVER_ADDRESS = "server.address"
+SERVER_PORT = "server.port"
+ERROR_TYPE = "error.type"
+# Not a convention: the cost the core computed for the operation, on the span only.
+USAGE_COST_USD = "gen_ai.usage.cost"
+
+# gen_ai.operation.name values.
+CHAT = "chat"
+TEXT_COMPLETION = "text_completion"
+EMBEDDINGS = "embeddings"
+GENERATE_CONTENT = "generate_content"
+CREATE_AGENT = "create_agent"
+INVOKE_AGENT = "invoke_agent"
+INVOKE_WORKFLOW = "invoke_workflow"
+EXECUTE_TOOL = "execute_tool"
+# Not in the conventions' list; used for endpoints that have no inference.
+IMAGE_GENERATION = "image_generation"
+COUNT_TOKENS = "count_tokens"
+
+# gen_ai.provider.name values.
+OPENAI = "openai"
+ANTHROPIC = "anthropic"
+AZURE_OPENAI = "azure.ai.openai"
+AWS_BEDROCK = "aws.bedrock"
+GCP_VERTEX_AI = "gcp.vertex_ai"
+DEEPSEEK = "deepseek"
+GROQ = "groq"
+X_AI = "x_ai"
+MISTRAL_AI = "mistral_ai"
+PERPLEXITY = "perplexity"
+
+# gen_ai.token.type values, and the extra kinds reported on their own.
+TOKEN_INPUT = "input"
+TOKEN_OUTPUT = "output"
+TOKEN_CACHE_READ = "cache_read"
+TOKEN_CACHE_CREATION = "cache_creation"
+TOKEN_REASONING = "reasoning"
+
+# gen_ai.output.type values.
+OUTPUT_TEXT = "text"
+OUTPUT_JSON = "json"
+OUTPUT_IMAGE = "image"

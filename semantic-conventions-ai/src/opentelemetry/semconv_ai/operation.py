@@ -1,0 +1,389 @@
+"""One object per LLM operation: span start, response and usage, then end or fail, exactly once."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Sequence
+from functools import partial
+from time import perf_counter
+from typing import Any
+
+from opentelemetry import context, trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from . import names
+from .config import settings
+from .content import to_json
+from .context import current_workflow
+from .errors import error_type as classify_error
+from .labels import finite_count, normalize_model
+from .metrics import Metrics, metrics_for
+from .pricing import PENDING, Usage, get_pricer
+from .stream import AsyncStreamProxy, ChunkHandler, Observer, StreamProxy
+from .version import __version__
+
+logger = logging.getLogger("opentelemetry.semconv_ai")
+
+_end_lock = threading.Lock()
+
+
+def _reset_after_fork() -> None:
+    global _end_lock
+    _end_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
+
+# The operation whose SDK call is running, in the context it attached (see `current_operation`).
+_OPERATION_KEY = context.create_key("openllmetry-operation")
+
+EndHook = Callable[["Operation"], None]
+_end_hooks: list[EndHook] = []
+_content_hooks = [0]
+
+
+def add_end_hook(hook: EndHook, *, wants_content: bool = False) -> None:
+    """Call `hook(op)` after every operation ends (the SDK's evaluators use this)."""
+    _end_hooks.append(hook)
+    if wants_content:
+        _content_hooks[0] += 1
+
+
+def remove_end_hook(hook: EndHook, *, wants_content: bool = False) -> None:
+    if hook in _end_hooks:
+        _end_hooks.remove(hook)
+        if wants_content:
+            _content_hooks[0] = max(0, _content_hooks[0] - 1)
+
+
+def current_operation() -> Operation | None:
+    """The operation whose SDK call is running in this context; None outside one and once it returned.
+
+    An SDK with tracing of its own asks this to make no second span for the same call.
+    """
+    value = context.get_value(_OPERATION_KEY)
+    return value if isinstance(value, Operation) else None
+
+
+class Request:
+    """What a provider adapter reads off a request."""
+
+    __slots__ = (
+        "attributes",
+        "input_messages",
+        "model",
+        "output_type",
+        "provider",
+        "server_address",
+        "server_port",
+        "system_instructions",
+        "tool_definitions",
+    )
+
+    def __init__(
+        self,
+        model: Any,
+        provider: str,
+        *,
+        server_address: str | None = None,
+        server_port: int | None = None,
+        attributes: dict[str, Any] | None = None,
+        output_type: str | None = None,
+        input_messages: list[Any] | None = None,
+        system_instructions: list[Any] | None = None,
+        tool_definitions: list[Any] | None = None,
+    ) -> None:
+        self.model = model
+        self.provider = provider
+        self.server_address = server_address
+        self.server_port = server_port
+        self.attributes = attributes
+        self.output_type = output_type
+        self.input_messages = input_messages
+        self.system_instructions = system_instructions
+        self.tool_definitions = tool_definitions
+
+
+class Telemetry:
+    """A tracer for one instrumentor, and the shared metrics of its MeterProvider."""
+
+    def __init__(
+        self,
+        scope: str,
+        tracer_provider: trace.TracerProvider | None = None,
+        meter_provider: Any = None,
+        version: str = __version__,
+    ) -> None:
+        self.tracer = trace.get_tracer(scope, version, tracer_provider, schema_url=names.SCHEMA_URL)
+        self.metrics: Metrics = metrics_for(meter_provider)
+
+    def start(self, operation: str, request: Request) -> Operation:
+        return Operation(self, operation, request)
+
+
+class Operation:
+    __slots__ = (
+        "_ended",
+        "_metrics",
+        "_t0",
+        "_token",
+        "cache_creation_tokens",
+        "cache_read_tokens",
+        "chunks",
+        "collect_output",
+        "error_type",
+        "finish_reasons",
+        "input_tokens",
+        "labels",
+        "model",
+        "operation",
+        "output_messages",
+        "output_tokens",
+        "output_type",
+        "provider",
+        "reasoning_tokens",
+        "response_id",
+        "response_model",
+        "server_address",
+        "server_port",
+        "span",
+        "streaming",
+        "t_first",
+        "t_last",
+        "workflow",
+    )
+
+    def __init__(self, telemetry: Telemetry, operation: str, request: Request) -> None:
+        self._t0 = perf_counter()
+        self._ended = False
+        self._metrics = telemetry.metrics
+        self.operation = operation
+        self.provider = request.provider
+        self.model = model = normalize_model(request.model)
+        self.workflow = current_workflow()
+        self.server_address = request.server_address or ""
+        self.server_port = request.server_port if request.server_port is not None else ""
+        self.output_type = request.output_type
+        self.labels = self._metrics.llm_labels(self.provider, operation, model, self.workflow)
+        self.response_model: str | None = None
+        self.response_id: str | None = None
+        self.finish_reasons: tuple[str, ...] | None = None
+        self.input_tokens: int | None = None
+        self.output_tokens: int | None = None
+        self.cache_read_tokens: int | None = None
+        self.cache_creation_tokens: int | None = None
+        self.reasoning_tokens: int | None = None
+        self.error_type: str | None = None
+        self.output_messages: list[Any] | None = None
+        self.collect_output = settings.capture_content or _content_hooks[0] > 0
+        self.streaming = False
+        self.t_first: float | None = None
+        self.t_last: float | None = None
+        self.chunks = 0
+
+        attributes: dict[str, Any] = {
+            names.OPERATION_NAME: operation,
+            names.PROVIDER_NAME: self.provider,
+            names.REQUEST_MODEL: model,
+        }
+        if request.server_address:
+            attributes[names.SERVER_ADDRESS] = request.server_address
+            if request.server_port is not None:
+                attributes[names.SERVER_PORT] = request.server_port
+        if request.output_type:
+            attributes[names.OUTPUT_TYPE] = request.output_type
+        if request.attributes:
+            attributes.update(request.attributes)
+        if settings.capture_content:
+            for key, value in (
+                (names.INPUT_MESSAGES, request.input_messages),
+                (names.SYSTEM_INSTRUCTIONS, request.system_instructions),
+                (names.TOOL_DEFINITIONS, request.tool_definitions),
+            ):
+                if value:
+                    attributes[key] = to_json(value)
+        name = f"{operation} {model}" if request.model else operation
+        self.span = telemetry.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
+        ctx = context.set_value(_OPERATION_KEY, self, trace.set_span_in_context(self.span))
+        self._token: object | None = context.attach(ctx)
+
+    @property
+    def metrics(self) -> Metrics:
+        """The metrics this operation records into (end hooks record quality scores here)."""
+        return self._metrics
+
+    # -- the adapter reports -------------------------------------------------------------
+
+    def detach(self) -> None:
+        """Leave the span's context; called once the SDK method has returned."""
+        token = self._token
+        if token is not None:
+            self._token = None
+            try:
+                context.detach(token)  # type: ignore[arg-type]
+            except Exception:
+                logger.debug("context detach failed", exc_info=True)
+
+    def set_response(
+        self, *, model: Any = None, response_id: Any = None, finish_reasons: Sequence[Any] | None = None
+    ) -> None:
+        if isinstance(model, str) and model:
+            self.response_model = model
+        if isinstance(response_id, str) and response_id:
+            self.response_id = response_id
+        if finish_reasons:
+            self.finish_reasons = tuple(str(r) for r in finish_reasons if r is not None)
+
+    def set_usage(
+        self,
+        *,
+        input_tokens: Any = None,
+        output_tokens: Any = None,
+        cache_read: Any = None,
+        cache_creation: Any = None,
+        reasoning: Any = None,
+    ) -> None:
+        """Token counts; `input_tokens` is all input, cached included. None leaves a count unchanged."""
+        if input_tokens is not None:
+            self.input_tokens = finite_count(input_tokens)
+        if output_tokens is not None:
+            self.output_tokens = finite_count(output_tokens)
+        if cache_read is not None:
+            self.cache_read_tokens = finite_count(cache_read)
+        if cache_creation is not None:
+            self.cache_creation_tokens = finite_count(cache_creation)
+        if reasoning is not None:
+            self.reasoning_tokens = finite_count(reasoning)
+
+    def set_output(self, messages: list[Any]) -> None:
+        self.output_messages = messages
+
+    def set_attributes(self, attributes: dict[str, Any]) -> None:
+        """Span-only attributes (never metric labels)."""
+        self.span.set_attributes(attributes)
+
+    def stream(self, result: Any, handler: ChunkHandler | None = None) -> Any:
+        """Hand the operation to a stream proxy around `result`; it ends when the stream does."""
+        self.streaming = True
+        proxy = AsyncStreamProxy if hasattr(result, "__aiter__") else StreamProxy
+        return proxy(result, Observer(self, handler))
+
+    def observer(self, handler: ChunkHandler | None = None) -> Observer:
+        """For SDK stream objects that iterate internally: see `stream.observe`."""
+        self.streaming = True
+        return Observer(self, handler)
+
+    # -- the end --------------------------------------------------------------------------
+
+    def _claim_end(self) -> bool:
+        with _end_lock:
+            if self._ended:
+                return False
+            self._ended = True
+            return True
+
+    def end(self) -> None:
+        if not self._claim_end():
+            return
+        try:
+            self._finish(None)
+        except Exception:
+            logger.debug("ending the operation failed", exc_info=True)
+
+    def fail(self, exc: BaseException, error_type: str | None = None) -> None:
+        if not self._claim_end():
+            return
+        try:
+            self._finish(exc, error_type)
+        except Exception:
+            logger.debug("failing the operation failed", exc_info=True)
+
+    def _finish(self, exc: BaseException | None, error_type: str | None = None) -> None:
+        duration = perf_counter() - self._t0
+        self.detach()
+        span = self.span
+        attributes: dict[str, Any] = {}
+        if self.response_model:
+            attributes[names.RESPONSE_MODEL] = self.response_model
+        if self.response_id:
+            attributes[names.RESPONSE_ID] = self.response_id
+        if self.finish_reasons:
+            attributes[names.RESPONSE_FINISH_REASONS] = self.finish_reasons
+        for key, value in (
+            (names.USAGE_INPUT_TOKENS, self.input_tokens),
+            (names.USAGE_OUTPUT_TOKENS, self.output_tokens),
+            (names.USAGE_CACHE_READ_INPUT_TOKENS, self.cache_read_tokens),
+            (names.USAGE_CACHE_CREATION_INPUT_TOKENS, self.cache_creation_tokens),
+            (names.USAGE_REASONING_OUTPUT_TOKENS, self.reasoning_tokens),
+        ):
+            if value is not None:
+                attributes[key] = value
+        if self.output_messages and settings.capture_content:
+            attributes[names.OUTPUT_MESSAGES] = to_json(self.output_messages)
+        ttfc = tpc = None
+        if self.t_first is not None:
+            ttfc = self.t_first - self._t0
+            if self.chunks > 1 and self.t_last is not None:
+                tpc = (self.t_last - self.t_first) / (self.chunks - 1)
+        if exc is not None:
+            self.error_type = error_type or classify_error(exc)
+            attributes[names.ERROR_TYPE] = self.error_type
+            span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"[:512]))
+            span.record_exception(exc)
+        has_usage = self.input_tokens is not None or self.output_tokens is not None
+        cost = None
+        if has_usage:
+            cost = self._price()
+            if isinstance(cost, float):
+                attributes[names.USAGE_COST_USD] = cost
+        span.set_attributes(attributes)
+        span.end()
+        self._metrics.record_operation(
+            self.labels,
+            duration=duration,
+            error_type=self.error_type,
+            input_tokens=self.input_tokens,
+            output_tokens=self.output_tokens,
+            cache_read=self.cache_read_tokens,
+            cache_creation=self.cache_creation_tokens,
+            reasoning=self.reasoning_tokens,
+            response_model=self.response_model or "",
+            server_address=self.server_address,
+            server_port=self.server_port,
+            time_to_first_chunk=ttfc,
+            time_per_chunk=tpc,
+        )
+        if has_usage and cost is not PENDING:
+            self._metrics.record_cost(self.labels, cost if isinstance(cost, float) else None)
+        for hook in _end_hooks:
+            try:
+                hook(self)
+            except Exception:
+                logger.debug("end hook failed", exc_info=True)
+
+    def _price(self) -> object:
+        usage = Usage(
+            self.input_tokens or 0,
+            self.output_tokens or 0,
+            self.cache_read_tokens or 0,
+            self.cache_creation_tokens or 0,
+            self.reasoning_tokens or 0,
+        )
+        model = self.response_model or self.model
+        try:
+            cost = get_pricer().cost(
+                self.provider, model, usage, partial(self._metrics.record_cost, self.labels)
+            )
+        except Exception:
+            logger.debug("pricing failed", exc_info=True)
+            return None
+        if cost is PENDING or cost is None:
+            return cost
+        try:
+            value = float(cost)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return None
+        return value if value >= 0 and value == value and value != float("inf") else None

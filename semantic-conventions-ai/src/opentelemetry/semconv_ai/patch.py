@@ -1,0 +1,151 @@
+"""Patching SDK methods: one generic wrapper runs every surface through the operation lifecycle.
+
+A provider package describes each surface with a `Surface` (what to read off the request and the
+response) and names the methods to patch. `Patcher.restore()` puts the exact original objects back.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any
+
+from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, get_value
+
+from .operation import Operation, Request, Telemetry
+
+logger = logging.getLogger("opentelemetry.semconv_ai")
+
+# True while an instrumented SDK method runs: an SDK method calling another one makes no second span.
+_inside: ContextVar[bool] = ContextVar("openllmetry_inside_operation", default=False)
+
+
+class Surface:
+    """How one SDK method maps onto the core. Subclass and override `request` and `response`."""
+
+    operation: str = "chat"
+
+    def request(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Request | None:
+        """Read the request; None skips instrumentation for this call."""
+        raise NotImplementedError
+
+    def response(self, op: Operation, result: Any) -> Any:
+        """Read the result onto `op`; return it unchanged, or `op.stream(result, handler)`."""
+        return result
+
+    def error(self, op: Operation, exc: BaseException) -> None:
+        """Read what a failed call's exception tells (a request id, say) onto `op`, before it fails."""
+
+
+def _fail(op: Operation, surface: Surface, exc: BaseException) -> None:
+    try:
+        surface.error(op, exc)
+    except Exception:
+        logger.debug("reading a GenAI error failed", exc_info=True)
+    op.fail(exc)
+
+
+def _begin(telemetry: Telemetry, surface: Surface, instance: Any, args: Any, kwargs: Any) -> Operation | None:
+    if _inside.get() or get_value(_SUPPRESS_INSTRUMENTATION_KEY):
+        return None
+    try:
+        request = surface.request(instance, args, kwargs)
+        if request is None:
+            return None
+        return telemetry.start(surface.operation, request)
+    except Exception:
+        logger.debug("starting a GenAI operation failed", exc_info=True)
+        return None
+
+
+def _respond(op: Operation, surface: Surface, result: Any) -> Any:
+    try:
+        out = surface.response(op, result)
+    except Exception:
+        logger.debug("reading a GenAI response failed", exc_info=True)
+        out = result
+    if not op.streaming:
+        op.end()
+    return out
+
+
+def sync_wrapper(original: Callable[..., Any], telemetry: Telemetry, surface: Surface) -> Callable[..., Any]:
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        op = _begin(telemetry, surface, self, args, kwargs)
+        if op is None:
+            return original(self, *args, **kwargs)
+        token = _inside.set(True)
+        try:
+            result = original(self, *args, **kwargs)
+        except BaseException as exc:
+            _inside.reset(token)
+            _fail(op, surface, exc)
+            raise
+        _inside.reset(token)
+        op.detach()
+        return _respond(op, surface, result)
+
+    return wrapper
+
+
+def async_wrapper(original: Callable[..., Any], telemetry: Telemetry, surface: Surface) -> Callable[..., Any]:
+    async def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        op = _begin(telemetry, surface, self, args, kwargs)
+        if op is None:
+            return await original(self, *args, **kwargs)
+        token = _inside.set(True)
+        try:
+            result = await original(self, *args, **kwargs)
+        except BaseException as exc:
+            _inside.reset(token)
+            _fail(op, surface, exc)
+            raise
+        _inside.reset(token)
+        op.detach()
+        return _respond(op, surface, result)
+
+    return wrapper
+
+
+class Patcher:
+    """Installs wrappers on SDK classes and restores the originals exactly."""
+
+    def __init__(self, telemetry: Telemetry) -> None:
+        self.telemetry = telemetry
+        self._patched: list[tuple[type, str, Any, Any]] = []
+
+    def patch(
+        self,
+        owner: type,
+        name: str,
+        surface: Surface,
+        *,
+        is_async: bool = False,
+        make: Callable[[Callable[..., Any], Telemetry, Surface], Callable[..., Any]] | None = None,
+    ) -> bool:
+        """Wrap `owner.name`. Returns False (and logs at debug) when the SDK has no such method."""
+        original = owner.__dict__.get(name)
+        if original is None or not callable(original):
+            logger.debug("%s.%s not found; not instrumented", owner.__qualname__, name)
+            return False
+        factory = make or (async_wrapper if is_async else sync_wrapper)
+        wrapper = factory(original, self.telemetry, surface)
+        functools.update_wrapper(wrapper, original)
+        wrapper.__opentelemetry_genai__ = True  # type: ignore[attr-defined]
+        setattr(owner, name, wrapper)
+        self._patched.append((owner, name, original, wrapper))
+        return True
+
+    def restore(self) -> None:
+        while self._patched:
+            owner, name, original, wrapper = self._patched.pop()
+            if owner.__dict__.get(name) is wrapper:
+                setattr(owner, name, original)
+            else:
+                logger.debug("%s.%s was re-patched by someone else; leaving it", owner.__qualname__, name)
+
+
+def is_patched(function: Any) -> bool:
+    return bool(getattr(function, "__opentelemetry_genai__", False))

@@ -1,0 +1,448 @@
+"""The default pricer: `genai-prices` data, loaded off the call path, under the user's own prices.
+
+Nothing here touches the network: the bundled `genai-prices` snapshot is used, and its updater is
+never started. The package takes a fraction of a second to import, so it loads in a daemon thread on
+first use; calls priced meanwhile answer PENDING and get their cost through `on_ready` once it has
+loaded. Past MAX_PENDING such calls, a call counts as unpriced instead of queueing without bound.
+
+After the first call per (provider, model), a call is priced from a cached plan: the model's rates
+laid out the way `genai-prices` applies them (cached tokens split out of the input, tiers chosen by
+input size), in Decimal so the result is exactly what `genai_prices.calc_price` gives. Each plan is
+checked against the library once when it is built; a model whose plan disagrees is priced by the
+library on every call instead.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import threading
+import weakref
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timezone
+from decimal import Decimal
+from functools import partial
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from .pricing import PENDING, CostCallback, Usage
+
+logger = logging.getLogger("opentelemetry.semconv_ai")
+
+PRICING_FILE_ENV = "OPENLLMETRY_PRICING_FILE"
+MAX_PENDING = 10_000
+MAX_CACHED_MODELS = 4096
+
+# gen_ai.provider.name → genai-prices provider id. Other names are tried as ids as they are.
+PROVIDER_IDS = {
+    "openai": "openai",
+    "anthropic": "anthropic",
+    "azure.ai.openai": "azure",
+    "azure.ai.inference": "azure",
+    "aws.bedrock": "aws",
+    "gcp.vertex_ai": "google",
+    "gcp.gemini": "google",
+    "gcp.gen_ai": "google",
+    "deepseek": "deepseek",
+    "groq": "groq",
+    "x_ai": "x-ai",
+    "mistral_ai": "mistral",
+    "perplexity": "perplexity",
+    "cohere": "cohere",
+}
+
+# Positions in `(1, *usage)`: a per-request price counts 1; the rest follow the core's Usage.
+_REQUEST, _INPUT, _OUTPUT, _CACHE_READ, _CACHE_WRITE, _REASONING = range(6)
+_REPORTED = {
+    "input_tokens": _INPUT,
+    "output_tokens": _OUTPUT,
+    "cache_read_tokens": _CACHE_READ,
+    "cache_write_tokens": _CACHE_WRITE,
+    "output_reasoning_tokens": _REASONING,
+}
+_ZERO = Decimal(0)
+_PROBES = (Usage(1000, 500, 100, 50, 20), Usage(7, 3), Usage(0, 0))
+
+Price = Callable[[Usage], "float | None"]
+
+
+def _unpriced(usage: Usage) -> None:
+    return None
+
+
+# -- the user's prices ------------------------------------------------------------------------
+
+
+class UserPrice(NamedTuple):
+    """USD per million tokens. Input is uncached input; cache prices default to the input price."""
+
+    input_mtok: float
+    output_mtok: float
+    cache_read_mtok: float
+    cache_write_mtok: float
+
+    def cost(self, usage: Usage) -> float | None:
+        uncached = usage.input_tokens - usage.cache_read_tokens - usage.cache_creation_tokens
+        if uncached < 0:
+            return None
+        return (
+            uncached * self.input_mtok
+            + usage.cache_read_tokens * self.cache_read_mtok
+            + usage.cache_creation_tokens * self.cache_write_mtok
+            + usage.output_tokens * self.output_mtok
+        ) / 1_000_000
+
+
+class UserPrices:
+    """Exact names, then the longest `prefix*` match; provider `*` (or none given) matches any."""
+
+    def __init__(self, entries: Iterable[tuple[str, str, UserPrice]] = ()) -> None:
+        self.exact: dict[tuple[str, str], UserPrice] = {}
+        self.prefixes: list[tuple[str, str, UserPrice]] = []
+        for provider, model, price in entries:
+            if model.endswith("*"):
+                self.prefixes.append((provider, model[:-1], price))
+            else:
+                self.exact[(provider, model)] = price
+        self.prefixes.sort(key=lambda item: -len(item[1]))
+
+    def __len__(self) -> int:
+        return len(self.exact) + len(self.prefixes)
+
+    def find(self, provider: str, model: str) -> UserPrice | None:
+        model = model.lower()
+        found = self.exact.get((provider, model)) or self.exact.get(("*", model))
+        if found is not None:
+            return found
+        for entry_provider, prefix, price in self.prefixes:
+            if entry_provider in (provider, "*") and model.startswith(prefix):
+                return price
+        return None
+
+
+def _rate(entry: Mapping[str, Any], key: str, default: float | None) -> float:
+    value = entry.get(key, default)
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not number or not math.isfinite(value) or value < 0:
+        raise ValueError(f"{key} must be a non-negative number, got {value!r}")
+    return float(value)
+
+
+def parse_prices(data: Any) -> UserPrices:
+    """`{"models": [{"provider", "model", "input_mtok", "output_mtok", "cache_read_mtok"?, ...}]}`."""
+    models = data.get("models") if isinstance(data, Mapping) else None
+    if not isinstance(models, list):
+        raise ValueError('expected an object with a "models" list')
+    entries: list[tuple[str, str, UserPrice]] = []
+    for index, entry in enumerate(models):
+        try:
+            model = entry.get("model") if isinstance(entry, Mapping) else None
+            if not isinstance(model, str) or not model:
+                raise ValueError('each entry needs a "model" name')
+            provider = entry.get("provider") or "*"
+            if not isinstance(provider, str):
+                raise ValueError('"provider" must be a string')
+            input_mtok = _rate(entry, "input_mtok", None)
+            price = UserPrice(
+                input_mtok,
+                _rate(entry, "output_mtok", None),
+                _rate(entry, "cache_read_mtok", input_mtok),
+                _rate(entry, "cache_write_mtok", input_mtok),
+            )
+        except ValueError as exc:
+            logger.warning("pricing override entry %d ignored: %s", index, exc)
+            continue
+        entries.append((provider, model.lower(), price))
+    return UserPrices(entries)
+
+
+def load_prices(source: str | os.PathLike[str] | Mapping[str, Any] | None) -> UserPrices:
+    """The user's prices from a JSON file or an already parsed mapping; empty (with a warning) on error."""
+    if source is None or source == "":
+        return UserPrices()
+    try:
+        data = source if isinstance(source, Mapping) else json.loads(Path(source).read_text("utf-8"))
+        return parse_prices(data)
+    except (OSError, ValueError) as exc:
+        logger.warning("pricing overrides from %r not loaded: %s", source, exc)
+        return UserPrices()
+
+
+class _Overrides:
+    lock = threading.Lock()
+    prices = UserPrices()
+    configured = False
+    generation = 0
+
+
+def configure(path: str | os.PathLike[str] | Mapping[str, Any] | None) -> None:
+    """Price models from `path` (a JSON file, or the same structure as a dict) ahead of genai-prices.
+
+    None reads the file named by OPENLLMETRY_PRICING_FILE, if any. Takes effect at once.
+    """
+    if path is None:
+        path = os.environ.get(PRICING_FILE_ENV)
+    prices = load_prices(path)
+    with _Overrides.lock:
+        _Overrides.prices = prices
+        _Overrides.configured = True
+        _Overrides.generation += 1
+
+
+def _user_prices() -> UserPrices:
+    if not _Overrides.configured:
+        configure(None)
+    return _Overrides.prices
+
+
+# -- genai-prices ---------------------------------------------------------------------------
+
+
+def _plan(model_price: Any, units: Mapping[str, tuple[str, frozenset[Any], int]]) -> tuple[Any, ...] | None:
+    """Terms `(coefficients, price, tiers, per)`: per priced unit, its count as ± our usage fields.
+
+    Mirrors genai-prices: a priced unit's count excludes the counts of its priced sub-units (cache
+    reads are not also billed as input), and a tier applies when the whole input exceeds its start.
+    """
+    priced = []
+    for price_key, price in vars(model_price).items():
+        if price is None or price_key.startswith("_"):
+            continue
+        unit = units.get(price_key)
+        if unit is None:
+            return None
+        priced.append((*unit, price))
+    tokens = sorted((p for p in priced if p[0] != "requests"), key=lambda p: (-len(p[1]), p[0]))
+    leaves: dict[str, dict[int, int]] = {}
+    for usage_key, dims, _, _ in tokens:
+        leaf = {_REPORTED[usage_key]: 1} if usage_key in _REPORTED else {}
+        for other_key, other_dims, _, _ in tokens:
+            if other_key != usage_key and dims <= other_dims:
+                for index, coefficient in leaves[other_key].items():
+                    leaf[index] = leaf.get(index, 0) - coefficient
+        leaves[usage_key] = leaf
+    terms = []
+    for usage_key, _, per, price in priced:
+        leaf = {_REQUEST: 1} if usage_key == "requests" else leaves[usage_key]
+        coefficients = tuple((index, c) for index, c in leaf.items() if c)
+        if not coefficients:
+            continue
+        tiers: tuple[tuple[int, Decimal], ...] = ()
+        if not isinstance(price, Decimal):
+            tiers = tuple(sorted(((t.start, t.price) for t in price.tiers), reverse=True))
+            price = price.base
+        terms.append((coefficients, price, tiers, per))
+    return tuple(terms)
+
+
+def _apply(terms: tuple[Any, ...], usage: Usage) -> float | None:
+    values = (1, *usage)
+    total = _ZERO
+    for coefficients, price, tiers, per in terms:
+        count = 0
+        for index, coefficient in coefficients:
+            count += coefficient * values[index]
+        if count < 0:
+            return None  # inconsistent usage (more cached than total input): genai-prices refuses too
+        for start, tier_price in tiers:
+            if usage.input_tokens > start:
+                price = tier_price
+                break
+        total += price * count / per
+    return float(total)
+
+
+class _Catalog:
+    """genai-prices' bundled data: model lookup, plans, and the library's own calculation."""
+
+    def __init__(self) -> None:
+        import genai_prices
+        from genai_prices import data_snapshot
+
+        self._usage_type = genai_prices.Usage
+        self._get_snapshot = data_snapshot.get_snapshot
+        self.snapshot = self._get_snapshot()  # the slow part: builds the bundled data
+        try:
+            from genai_prices.data_units import unit_data
+        except ImportError:  # older releases: no unit table, the library prices every call
+            self.units: dict[str, tuple[str, frozenset[Any], int]] | None = None
+        else:
+            self.units = {
+                unit.get("price_key", key): (key, frozenset(unit.get("dimensions", {}).items()), unit["per"])
+                for key, unit in unit_data.items()
+            }
+        self._plans: dict[int, tuple[Any, Price]] = {}
+
+    def current(self) -> bool:
+        """False once someone installed another snapshot (genai-prices' own updater, started by the user)."""
+        return self._get_snapshot() is self.snapshot
+
+    def usage(self, usage: Usage) -> Any:
+        extra = {"output_reasoning_tokens": usage.reasoning_tokens} if usage.reasoning_tokens else {}
+        return self._usage_type(
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cache_read_tokens=usage.cache_read_tokens,
+            cache_write_tokens=usage.cache_creation_tokens,
+            **extra,
+        )
+
+    def library(self, model: Any, provider: Any, usage: Usage) -> float | None:
+        try:
+            return float(model.calc_price(self.usage(usage), provider).total_price)
+        except Exception:
+            logger.debug("genai-prices could not price %s", getattr(model, "id", model), exc_info=True)
+            return None
+
+    def price(self, provider_name: str, model_name: str) -> Price | None:
+        """How to price calls to this model, or None when genai-prices has no price for it."""
+        provider_id = PROVIDER_IDS.get(provider_name, provider_name)
+        snapshot = self.snapshot
+        try:
+            provider, model = snapshot.find_provider_model(model_name, None, provider_id, None)
+        except LookupError:
+            return None
+        if isinstance(model.prices, list):  # prices that change with the date or time of day
+            return partial(self._dated, model, provider)
+        return self._planned(model.prices, model, provider)
+
+    def _dated(self, model: Any, provider: Any, usage: Usage) -> float | None:
+        model_price = model.get_prices(datetime.now(tz=timezone.utc))
+        found = self._plans.get(id(model_price))
+        price = found[1] if found is not None and found[0] is model_price else None
+        if price is None:
+            price = self._planned(model_price, model, provider)
+            self._plans[id(model_price)] = (model_price, price)
+        return price(usage)
+
+    def _planned(self, model_price: Any, model: Any, provider: Any) -> Price:
+        library = partial(self.library, model, provider)
+        terms = _plan(model_price, self.units) if self.units is not None else None
+        if terms is None:
+            return library
+        planned = partial(_apply, terms)
+        probes = list(_PROBES)
+        for _, _, tiers, _ in terms:
+            probes += [Usage(start + 1000, 500, 100, 50, 20) for start, _ in tiers]
+        for probe in probes:
+            if planned(probe) != library(probe):
+                logger.debug("price plan of %s disagrees with genai-prices; using the library", model.id)
+                return library
+        return planned
+
+
+class GenAIPrices:
+    """The core's default pricer. Safe to call from any thread; never blocks on loading."""
+
+    def __init__(self, max_pending: int = MAX_PENDING) -> None:
+        self.max_pending = max_pending
+        self._lock = threading.Lock()
+        self._loaded = threading.Event()  # set once loaded and every pending call has its cost
+        self._ready = False
+        self._loader: threading.Thread | None = None
+        self._pending: list[tuple[str, str, Usage, CostCallback]] = []
+        self._catalog: _Catalog | None = None
+        self._cache: dict[tuple[str, str], Price] = {}
+        self._generation = -1
+        if hasattr(os, "register_at_fork"):
+            ref = weakref.ref(self)
+            os.register_at_fork(after_in_child=lambda: _after_fork(ref()))
+
+    def cost(self, provider: str, model: str, usage: Usage, on_ready: CostCallback) -> object:
+        if not self._ready:
+            with self._lock:
+                if not self._ready:
+                    self._start()
+                    if len(self._pending) >= self.max_pending:
+                        return None
+                    self._pending.append((provider, model, usage, on_ready))
+                    return PENDING
+        return self._price(provider, model, usage)
+
+    def start_loading(self) -> None:
+        """Begin loading price data in the background (the first call does this by itself)."""
+        with self._lock:
+            self._start()
+
+    def _start(self) -> None:
+        if self._loader is None and not self._ready:
+            self._loader = threading.Thread(target=self._load, name="openllmetry-prices", daemon=True)
+            self._loader.start()
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Wait until prices are loaded and calls made meanwhile are priced (tests, short scripts)."""
+        return self._loaded.wait(timeout)
+
+    def _load(self) -> None:
+        try:
+            _user_prices()
+        except Exception:
+            logger.debug("loading pricing overrides failed", exc_info=True)
+        catalog = None
+        try:
+            catalog = _Catalog()
+        except ImportError:
+            logger.info("genai-prices is not installed; only user-supplied prices apply")
+        except Exception:
+            logger.warning("genai-prices data not loaded; only user-supplied prices apply", exc_info=True)
+        with self._lock:
+            self._catalog = catalog
+            self._ready = True
+            pending, self._pending = self._pending, []
+        for provider, model, usage, on_ready in pending:
+            try:
+                on_ready(self._price(provider, model, usage))
+            except Exception:
+                logger.debug("recording a deferred cost failed", exc_info=True)
+        self._loaded.set()
+
+    def _price(self, provider: str, model: str, usage: Usage) -> float | None:
+        cache = self._cache
+        catalog = self._catalog
+        if self._generation != _Overrides.generation or (catalog is not None and not catalog.current()):
+            self._refresh()
+            catalog = self._catalog
+        price = cache.get((provider, model))
+        if price is None:
+            price = self._resolve(catalog, provider, model)
+            if len(cache) >= MAX_CACHED_MODELS:
+                cache.clear()
+            cache[(provider, model)] = price
+        try:
+            return price(usage)
+        except Exception:
+            logger.debug("pricing %s failed", model, exc_info=True)
+            return None
+
+    def _refresh(self) -> None:
+        self._generation = _Overrides.generation
+        self._cache.clear()
+        catalog = self._catalog
+        if catalog is not None and not catalog.current():
+            try:
+                self._catalog = _Catalog()
+            except Exception:
+                logger.debug("reloading genai-prices data failed", exc_info=True)
+
+    @staticmethod
+    def _resolve(catalog: _Catalog | None, provider: str, model: str) -> Price:
+        user = _Overrides.prices.find(provider, model)
+        if user is not None:
+            return user.cost
+        if catalog is None:
+            return _unpriced
+        try:
+            return catalog.price(provider, model) or _unpriced
+        except Exception:
+            logger.debug("looking up the price of %s failed", model, exc_info=True)
+            return _unpriced
+
+
+def _after_fork(pricer: GenAIPrices | None) -> None:
+    """A loader thread does not survive fork: let the child's next call start its own."""
+    if pricer is not None:
+        pricer._lock = threading.Lock()
+        if not pricer._ready:
+            pricer._loader = None

@@ -1,0 +1,206 @@
+"""Stream proxies: time to first chunk, time per chunk, and ending the operation exactly once.
+
+The operation ends on whichever comes first: exhaustion, close(), context-manager exit, an error
+mid-stream, or the proxy being garbage-collected while still open. Every other attribute and
+method goes to the SDK's own stream object.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+from time import perf_counter
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from .operation import Operation
+
+logger = logging.getLogger("opentelemetry.semconv_ai")
+
+_NORMAL_ENDS = (GeneratorExit, StopIteration, StopAsyncIteration)
+
+
+class ChunkHandler(Protocol):
+    """What a provider adapter gives to see each chunk, and the end of the stream."""
+
+    def on_chunk(self, chunk: Any) -> None: ...
+
+    def on_end(self) -> None: ...
+
+
+class Observer:
+    """Per-stream state shared by the proxies and `observe()`."""
+
+    __slots__ = ("done", "handler", "op")
+
+    def __init__(self, op: Operation, handler: ChunkHandler | None) -> None:
+        self.op = op
+        self.handler = handler
+        self.done = False
+
+    def chunk(self, chunk: Any) -> None:
+        op = self.op
+        now = perf_counter()
+        if op.t_first is None:
+            op.t_first = now
+        op.t_last = now
+        op.chunks += 1
+        handler = self.handler
+        if handler is not None:
+            try:
+                handler.on_chunk(chunk)
+            except Exception:
+                logger.debug("chunk handler failed; ignoring the rest of this stream", exc_info=True)
+                self.handler = None
+
+    def end(self, exc: BaseException | None = None) -> None:
+        if self.done:
+            return
+        self.done = True
+        try:
+            if self.handler is not None:
+                self.handler.on_end()
+        except Exception:
+            logger.debug("stream end handler failed", exc_info=True)
+        if exc is None or isinstance(exc, _NORMAL_ENDS):
+            self.op.end()
+        else:
+            self.op.fail(exc)
+
+
+class _Proxy:
+    __slots__ = ("__weakref__", "__wrapped__", "_iterator", "_observer")
+
+    def __init__(self, wrapped: Any, observer: Observer) -> None:
+        object.__setattr__(self, "__wrapped__", wrapped)
+        object.__setattr__(self, "_observer", observer)
+        object.__setattr__(self, "_iterator", None)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.__wrapped__, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self.__wrapped__, name, value)
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # isinstance(proxy, openai.Stream) keeps working
+        return type(self.__wrapped__)
+
+    def __repr__(self) -> str:
+        return repr(self.__wrapped__)
+
+    def __del__(self) -> None:
+        try:
+            observer = self._observer
+            if not observer.done:
+                observer.end(None)
+        except Exception:
+            pass
+
+
+class StreamProxy(_Proxy):
+    __slots__ = ()
+
+    def __iter__(self) -> StreamProxy:
+        return self
+
+    def __next__(self) -> Any:
+        iterator = self._iterator
+        if iterator is None:
+            iterator = iter(self.__wrapped__)
+            object.__setattr__(self, "_iterator", iterator)
+        try:
+            chunk = next(iterator)
+        except BaseException as exc:
+            self._observer.end(exc)
+            raise
+        self._observer.chunk(chunk)
+        return chunk
+
+    def close(self) -> Any:
+        try:
+            return self.__wrapped__.close()
+        finally:
+            self._observer.end(None)
+
+    def __enter__(self) -> StreamProxy:
+        enter = getattr(self.__wrapped__, "__enter__", None)
+        if enter is not None:
+            enter()
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
+        try:
+            exit_ = getattr(self.__wrapped__, "__exit__", None)
+            return exit_(exc_type, exc, tb) if exit_ is not None else None
+        finally:
+            self._observer.end(exc)
+
+
+class AsyncStreamProxy(_Proxy):
+    __slots__ = ()
+
+    def __aiter__(self) -> AsyncStreamProxy:
+        return self
+
+    async def __anext__(self) -> Any:
+        iterator = self._iterator
+        if iterator is None:
+            iterator = self.__wrapped__.__aiter__()
+            object.__setattr__(self, "_iterator", iterator)
+        try:
+            chunk = await iterator.__anext__()
+        except BaseException as exc:
+            self._observer.end(exc)
+            raise
+        self._observer.chunk(chunk)
+        return chunk
+
+    async def close(self) -> Any:
+        try:
+            return await self.__wrapped__.close()
+        finally:
+            self._observer.end(None)
+
+    async def aclose(self) -> Any:
+        try:
+            aclose = getattr(self.__wrapped__, "aclose", None) or self.__wrapped__.close
+            return await aclose()
+        finally:
+            self._observer.end(None)
+
+    async def __aenter__(self) -> AsyncStreamProxy:
+        enter = getattr(self.__wrapped__, "__aenter__", None)
+        if enter is not None:
+            await enter()
+        return self
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
+        try:
+            exit_ = getattr(self.__wrapped__, "__aexit__", None)
+            return (await exit_(exc_type, exc, tb)) if exit_ is not None else None
+        finally:
+            self._observer.end(exc)
+
+
+def observe(iterator: Iterator[Any], observer: Observer) -> Iterator[Any]:
+    """A generator over `iterator` that reports to `observer`; for SDK objects that iterate internally."""
+    try:
+        for chunk in iterator:
+            observer.chunk(chunk)
+            yield chunk
+    except BaseException as exc:
+        observer.end(exc)
+        raise
+    observer.end(None)
+
+
+async def observe_async(iterator: AsyncIterator[Any], observer: Observer) -> AsyncIterator[Any]:
+    try:
+        async for chunk in iterator:
+            observer.chunk(chunk)
+            yield chunk
+    except BaseException as exc:
+        observer.end(exc)
+        raise
+    observer.end(None)

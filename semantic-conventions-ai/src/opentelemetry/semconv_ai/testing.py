@@ -1,0 +1,88 @@
+"""Test helpers shared by every package's tests: in-memory SDK providers and metric lookups.
+
+Needs `opentelemetry-sdk`, which the core itself does not depend on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+
+@dataclass
+class Point:
+    attributes: dict[str, Any]
+    value: float | None = None  # counters
+    count: int | None = None  # histograms
+    sum: float | None = None
+    bucket_counts: list[int] = field(default_factory=list)
+    bounds: list[float] = field(default_factory=list)
+
+
+class Capture:
+    """A TracerProvider and MeterProvider that keep everything in memory."""
+
+    def __init__(self) -> None:
+        self.exporter = InMemorySpanExporter()
+        self.tracer_provider = TracerProvider()
+        self.tracer_provider.add_span_processor(SimpleSpanProcessor(self.exporter))
+        self.reader = InMemoryMetricReader()
+        self.meter_provider = MeterProvider(metric_readers=[self.reader])
+
+    def spans(self) -> list[ReadableSpan]:
+        return list(self.exporter.get_finished_spans())
+
+    def metrics(self) -> dict[str, list[Point]]:
+        """Every metric collected now, by OpenTelemetry name."""
+        out: dict[str, list[Point]] = {}
+        data = self.reader.get_metrics_data()
+        if data is None:
+            return out
+        for rm in data.resource_metrics:
+            for sm in rm.scope_metrics:
+                for metric in sm.metrics:
+                    points = out.setdefault(metric.name, [])
+                    for p in metric.data.data_points:
+                        attrs = dict(p.attributes or {})
+                        if hasattr(p, "bucket_counts"):
+                            points.append(
+                                Point(
+                                    attrs,
+                                    None,
+                                    p.count,
+                                    p.sum,
+                                    list(p.bucket_counts),
+                                    list(p.explicit_bounds),
+                                )
+                            )
+                        else:
+                            points.append(Point(attrs, p.value))
+        return out
+
+    def value(self, name: str, match: dict[str, Any] | None = None, **labels: Any) -> float:
+        """Sum of a counter's values (or a histogram's sums) over points whose labels match."""
+        labels = {**(match or {}), **labels}
+        total = 0.0
+        for point in self.metrics().get(name, []):
+            if all(point.attributes.get(k) == v for k, v in labels.items()):
+                total += point.value if point.value is not None else (point.sum or 0.0)
+        return total
+
+    def count(self, name: str, match: dict[str, Any] | None = None, **labels: Any) -> int:
+        """Sum of a histogram's counts over points whose labels match."""
+        labels = {**(match or {}), **labels}
+        return sum(
+            point.count or 0
+            for point in self.metrics().get(name, [])
+            if all(point.attributes.get(k) == v for k, v in labels.items())
+        )
+
+    def shutdown(self) -> None:
+        self.tracer_provider.shutdown()
+        self.meter_provider.shutdown()
