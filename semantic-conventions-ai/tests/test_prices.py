@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,24 @@ def test_cost_equals_genai_prices(
     expected = library(model, provider_id, usage)
     assert expected > 0
     assert price(loaded, provider, model, usage) == expected
+
+
+@pytest.mark.parametrize("provider_id", sorted(set(prices.PROVIDER_IDS.values())))
+def test_every_model_of_the_mapped_providers_is_priced_from_a_plan_equal_to_the_library(
+    loaded: prices.GenAIPrices, provider_id: str
+) -> None:
+    """The fast path must not drift from genai-prices, tiers and cache splits included."""
+    catalog = loaded._catalog
+    assert catalog is not None and catalog.units is not None
+    (provider,) = [p for p in catalog.snapshot.providers if p.id == provider_id]
+    usages = [Usage(5, 0), Usage(1000, 500, 100, 50, 20), Usage(300_000, 1234, 100_000, 20_000, 300)]
+    now = datetime.now(tz=timezone.utc)
+    for model in provider.models:
+        terms = prices._plan(model.get_prices(now), catalog.units)
+        assert terms is not None, model.id
+        for usage in usages:
+            expected = float(model.calc_price(catalog.usage(usage), provider).total_price)
+            assert prices._apply(terms, usage) == expected, (model.id, usage)
 
 
 def test_worked_examples(loaded: prices.GenAIPrices) -> None:
@@ -285,3 +304,25 @@ def test_bad_files_and_entries_warn_and_are_skipped(
     assert len(warnings) == 6
     assert "missing.json" in warnings[0]
     assert "entry 0 ignored: input_mtok must be a non-negative number" in warnings[2]
+
+
+def test_a_snapshot_installed_by_the_user_is_followed(loaded: prices.GenAIPrices) -> None:
+    """Users who run genai-prices' own updater get its prices (we never start it ourselves)."""
+    from decimal import Decimal
+
+    from genai_prices import data_snapshot, types
+
+    model = types.ModelInfo(
+        id="gpt-4o",
+        match=types.ClauseEquals(equals="gpt-4o"),
+        prices=types.ModelPrice(input_mtok=Decimal(1), output_mtok=Decimal(2)),
+    )
+    openai = types.Provider(id="openai", name="OpenAI", api_pattern="", models=[model])
+    assert price(loaded, "openai", "gpt-4o", Usage(1_000_000, 0)) == 2.5
+    data_snapshot.set_custom_snapshot(data_snapshot.DataSnapshot(providers=[openai], from_auto_update=True))
+    try:
+        assert price(loaded, "openai", "gpt-4o", Usage(1_000_000, 1_000_000)) == 3.0
+        assert price(loaded, "openai", "gpt-4o-mini", Usage(1_000_000, 0)) is None
+    finally:
+        data_snapshot.set_custom_snapshot(None)
+    assert price(loaded, "openai", "gpt-4o", Usage(1_000_000, 0)) == 2.5

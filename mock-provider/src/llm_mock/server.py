@@ -49,7 +49,7 @@ class _SharedState:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
-    request_queue_size = 128
+    request_queue_size = 1024
     provider: MockProvider
 
     def __init__(self, address: tuple[str, int], provider: MockProvider) -> None:

@@ -119,6 +119,8 @@ class Telemetry:
     ) -> None:
         self.tracer = trace.get_tracer(scope, version, tracer_provider, schema_url=names.SCHEMA_URL)
         self.metrics: Metrics = metrics_for(meter_provider)
+        # False once its Patcher restored the SDK: wrappers an SDK captured (bound methods) then pass through.
+        self.enabled = True
 
     def start(self, operation: str, request: Request) -> Operation:
         return Operation(self, operation, request)

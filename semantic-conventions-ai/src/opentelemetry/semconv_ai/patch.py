@@ -48,7 +48,7 @@ def _fail(op: Operation, surface: Surface, exc: BaseException) -> None:
 
 
 def _begin(telemetry: Telemetry, surface: Surface, instance: Any, args: Any, kwargs: Any) -> Operation | None:
-    if _inside.get() or get_value(_SUPPRESS_INSTRUMENTATION_KEY):
+    if not telemetry.enabled or _inside.get() or get_value(_SUPPRESS_INSTRUMENTATION_KEY):
         return None
     try:
         request = surface.request(instance, args, kwargs)
@@ -139,6 +139,8 @@ class Patcher:
         return True
 
     def restore(self) -> None:
+        # SDK objects may still hold a wrapper (openai binds `with_raw_response` methods once): disarm it.
+        self.telemetry.enabled = False
         while self._patched:
             owner, name, original, wrapper = self._patched.pop()
             if owner.__dict__.get(name) is wrapper:

@@ -63,6 +63,7 @@ _REPORTED = {
     "output_reasoning_tokens": _REASONING,
 }
 _ZERO = Decimal(0)
+_EXACT_DIVISORS = frozenset(10**n for n in range(10))
 _PROBES = (Usage(1000, 500, 100, 50, 20), Usage(7, 3), Usage(0, 0))
 
 Price = Callable[[Usage], "float | None"]
@@ -233,6 +234,8 @@ def _plan(model_price: Any, units: Mapping[str, tuple[str, frozenset[Any], int]]
         if not isinstance(price, Decimal):
             tiers = tuple(sorted(((t.start, t.price) for t in price.tiers), reverse=True))
             price = price.base
+        if per in _EXACT_DIVISORS:  # dividing by a power of ten first is exact: one Decimal op less per call
+            price, tiers, per = price / per, tuple((start, p / per) for start, p in tiers), 1
         terms.append((coefficients, price, tiers, per))
     return tuple(terms)
 
@@ -244,13 +247,15 @@ def _apply(terms: tuple[Any, ...], usage: Usage) -> float | None:
         count = 0
         for index, coefficient in coefficients:
             count += coefficient * values[index]
-        if count < 0:
-            return None  # inconsistent usage (more cached than total input): genai-prices refuses too
+        if count <= 0:
+            if count < 0:
+                return None  # inconsistent usage (more cached than total input): genai-prices refuses too
+            continue
         for start, tier_price in tiers:
             if usage.input_tokens > start:
                 price = tier_price
                 break
-        total += price * count / per
+        total += price * count if per == 1 else price * count / per
     return float(total)
 
 
@@ -278,6 +283,11 @@ class _Catalog:
     def current(self) -> bool:
         """False once someone installed another snapshot (genai-prices' own updater, started by the user)."""
         return self._get_snapshot() is self.snapshot
+
+    def adopt(self) -> None:
+        """Price from the snapshot genai-prices serves now."""
+        self.snapshot = self._get_snapshot()
+        self._plans.clear()
 
     def usage(self, usage: Usage) -> Any:
         extra = {"output_reasoning_tokens": usage.reasoning_tokens} if usage.reasoning_tokens else {}
@@ -421,10 +431,7 @@ class GenAIPrices:
         self._cache.clear()
         catalog = self._catalog
         if catalog is not None and not catalog.current():
-            try:
-                self._catalog = _Catalog()
-            except Exception:
-                logger.debug("reloading genai-prices data failed", exc_info=True)
+            catalog.adopt()
 
     @staticmethod
     def _resolve(catalog: _Catalog | None, provider: str, model: str) -> Price:

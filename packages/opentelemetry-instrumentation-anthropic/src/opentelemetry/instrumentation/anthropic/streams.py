@@ -1,0 +1,256 @@
+"""Streams, observed in place: the caller gets the SDK's own stream object back.
+
+Chunks are observed on the SDK stream's internal iterator, which every way of reading it goes
+through (iteration, `text_stream`, `until_done()`, `get_final_message()`). The operation ends
+exactly once: on exhaustion, on an error, on `close()` or a context-manager exit, or when the
+stream is dropped unread.
+
+`messages.stream()` only builds a manager; the request is sent on enter, so the operation runs
+from the manager's enter to the end of its stream (its exit at the latest).
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from opentelemetry import context
+from opentelemetry.semconv_ai import (
+    ChunkHandler,
+    Observer,
+    Operation,
+    Request,
+    Surface,
+    Telemetry,
+    current_operation,
+    observe,
+    observe_async,
+)
+from opentelemetry.semconv_ai.content import message, plain, reasoning_part, text_part, tool_call_part
+
+from .mapping import part, record_http, record_stop, record_usage
+
+logger = logging.getLogger(__name__)
+
+
+def watch(op: Operation, stream: Any, handler: ChunkHandler) -> Observer:
+    """Observe an `anthropic.Stream` / `AsyncStream` in place, for `op`."""
+    record_http(op, stream.response)
+    iterator = stream._iterator
+    # The class's close, and the stream by weak reference: a stream dropped unread must stay free of
+    # reference cycles, so that it closes its response at once (the SDK avoids cycles for the same reason).
+    close = type(stream).close
+    ref = weakref.ref(stream)
+    observer = op.observer(handler)
+    if hasattr(stream, "__aiter__"):
+        stream._iterator = observe_async(iterator, observer)
+
+        async def aclosing() -> Any:
+            try:
+                target = ref()
+                return None if target is None else await close(target)
+            finally:
+                observer.end(None)
+
+        stream.close = aclosing
+    else:
+        stream._iterator = observe(iterator, observer)
+
+        def closing() -> Any:
+            try:
+                target = ref()
+                return None if target is None else close(target)
+            finally:
+                observer.end(None)
+
+        stream.close = closing
+    weakref.finalize(stream, observer.end, None).atexit = False
+    return observer
+
+
+class MessageEvents:
+    """Reads a stream of raw message events: usage from `message_start` and `message_delta`."""
+
+    __slots__ = ("blocks", "delta_usage", "op", "start_usage", "stop_reason")
+
+    def __init__(self, op: Operation) -> None:
+        self.op = op
+        self.start_usage: Any = None
+        self.delta_usage: Any = None
+        self.stop_reason: Any = None
+        # index -> [type, text pieces, block]; only when the output is collected.
+        self.blocks: dict[int, list[Any]] | None = {} if op.collect_output else None
+
+    def on_chunk(self, event: Any) -> None:
+        kind = event.type
+        if kind == "content_block_delta":
+            if self.blocks is not None:
+                entry = self.blocks.get(event.index)
+                delta = event.delta
+                piece = getattr(delta, "text", None) or getattr(delta, "thinking", None)
+                piece = piece or getattr(delta, "partial_json", None)
+                if entry is not None and isinstance(piece, str):
+                    entry[1].append(piece)
+        elif kind == "message_start":
+            msg = event.message
+            self.op.set_response(model=msg.model, response_id=msg.id)
+            self.start_usage = msg.usage
+        elif kind == "message_delta":
+            self.stop_reason = event.delta.stop_reason
+            self.delta_usage = event.usage
+        elif kind == "content_block_start" and self.blocks is not None:
+            block = event.content_block
+            self.blocks[event.index] = [block.type, [], block]
+
+    def on_end(self) -> None:
+        op = self.op
+        if self.start_usage is not None:
+            # message_start holds a placeholder output count: output is known only from message_delta.
+            record_usage(op, self.start_usage, self.delta_usage)
+        reason = record_stop(op, self.stop_reason)
+        if self.blocks is not None:
+            op.set_output(
+                [message("assistant", [_streamed_part(e) for _, e in sorted(self.blocks.items())], reason)]
+            )
+
+
+def _streamed_part(entry: list[Any]) -> dict[str, Any]:
+    kind, pieces, block = entry
+    text = "".join(pieces)
+    if kind == "text":
+        return text_part((block.text or "") + text)
+    if kind == "thinking":
+        return reasoning_part(text)
+    if kind in ("tool_use", "server_tool_use"):
+        return tool_call_part(block.id, block.name, text or plain(block.input))
+    return part(block)
+
+
+class CompletionChunks:
+    """Reads a legacy text-completion stream: the text, and the stop reason of the last chunk."""
+
+    __slots__ = ("op", "pieces", "stop_reason")
+
+    def __init__(self, op: Operation) -> None:
+        self.op = op
+        self.stop_reason: Any = None
+        self.pieces: list[str] | None = [] if op.collect_output else None
+
+    def on_chunk(self, chunk: Any) -> None:
+        if self.stop_reason is None:
+            self.op.set_response(model=chunk.model, response_id=chunk.id)
+        if chunk.stop_reason is not None:
+            self.stop_reason = chunk.stop_reason
+        if self.pieces is not None:
+            self.pieces.append(chunk.completion)
+
+    def on_end(self) -> None:
+        reason = record_stop(self.op, self.stop_reason)
+        if self.pieces is not None:
+            self.op.set_output([message("assistant", [text_part("".join(self.pieces))], reason)])
+
+
+def stream_wrapper(original: Callable[..., Any], telemetry: Telemetry, surface: Any) -> Callable[..., Any]:
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        manager = original(self, *args, **kwargs)
+        if not telemetry.enabled:  # uninstrumented: a bound method someone kept still passes through
+            return manager
+        try:
+            request = surface.request(self, args, kwargs)
+            if request is None:
+                return manager
+            kind = AsyncStreamManager if hasattr(manager, "__aenter__") else StreamManager
+            return kind(manager, telemetry, surface, request)
+        except Exception:
+            logger.debug("instrumenting messages.stream() failed", exc_info=True)
+            return manager
+
+    return wrapper
+
+
+class _Manager:
+    __slots__ = ("_manager", "_observer", "_request", "_surface", "_telemetry")
+
+    def __init__(self, manager: Any, telemetry: Telemetry, surface: Surface, request: Request) -> None:
+        self._manager = manager
+        self._telemetry = telemetry
+        self._surface = surface
+        self._request = request
+        self._observer: Observer | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._manager, name)
+
+    def _start(self) -> Operation | None:
+        if not self._telemetry.enabled or current_operation() is not None:
+            return None
+        if context.get_value(context._SUPPRESS_INSTRUMENTATION_KEY):
+            return None
+        try:
+            return self._telemetry.start(self._surface.operation, self._request)
+        except Exception:
+            logger.debug("starting a GenAI operation failed", exc_info=True)
+            return None
+
+    def _fail(self, op: Operation, exc: BaseException) -> None:
+        try:
+            self._surface.error(op, exc)
+        except Exception:
+            logger.debug("reading a GenAI error failed", exc_info=True)
+        op.fail(exc)
+
+    def _watch(self, op: Operation, stream: Any) -> None:
+        op.detach()
+        try:
+            self._observer = watch(op, stream._raw_stream, MessageEvents(op))
+        except Exception:
+            logger.debug("observing a message stream failed; it ends on exit, without usage", exc_info=True)
+            self._observer = op.observer(None)
+
+
+class StreamManager(_Manager):
+    __slots__ = ()
+
+    def __enter__(self) -> Any:
+        op = self._start()
+        if op is None:
+            return self._manager.__enter__()
+        try:
+            stream = self._manager.__enter__()
+        except BaseException as exc:
+            self._fail(op, exc)
+            raise
+        self._watch(op, stream)
+        return stream
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
+        try:
+            return self._manager.__exit__(exc_type, exc, tb)
+        finally:
+            if self._observer is not None:
+                self._observer.end(exc)
+
+
+class AsyncStreamManager(_Manager):
+    __slots__ = ()
+
+    async def __aenter__(self) -> Any:
+        op = self._start()
+        if op is None:
+            return await self._manager.__aenter__()
+        try:
+            stream = await self._manager.__aenter__()
+        except BaseException as exc:
+            self._fail(op, exc)
+            raise
+        self._watch(op, stream)
+        return stream
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
+        try:
+            return await self._manager.__aexit__(exc_type, exc, tb)
+        finally:
+            if self._observer is not None:
+                self._observer.end(exc)

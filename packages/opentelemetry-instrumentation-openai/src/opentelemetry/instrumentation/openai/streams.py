@@ -1,0 +1,127 @@
+"""Chunk handlers: what a stream tells, folded into the same readers as a whole response.
+
+Per chunk they only keep references (last chunk, usage, finish reasons); text is accumulated only
+when output is collected. Usage is whatever the stream itself reports: none is invented.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
+
+from opentelemetry.semconv_ai import Operation
+from opentelemetry.semconv_ai.stream import AsyncStreamProxy, StreamProxy
+
+Reader = Callable[[Operation, Any], None]
+
+
+class ChoiceChunks:
+    """Chat completion chunks and legacy completion chunks."""
+
+    __slots__ = ("chat", "last", "op", "read", "reasons", "texts", "tools", "usage")
+
+    def __init__(self, op: Operation, read: Reader, chat: bool = True) -> None:
+        self.op = op
+        self.chat = chat
+        self.read = read
+        self.last: Any = None
+        self.usage: Any = None
+        self.reasons: dict[int, str] = {}
+        self.texts: dict[int, list[str]] | None = {} if op.collect_output else None
+        self.tools: dict[tuple[int, int], list[Any]] = {}
+
+    def on_chunk(self, chunk: Any) -> None:
+        self.last = chunk
+        usage = getattr(chunk, "usage", None)
+        if usage is not None:
+            self.usage = usage
+        for choice in chunk.choices:
+            reason = choice.finish_reason
+            if reason is not None:
+                self.reasons[choice.index] = reason
+            if self.texts is not None:
+                self._collect(choice)
+
+    def _collect(self, choice: Any) -> None:
+        delta = choice.delta if self.chat else None
+        text = choice.text if delta is None else delta.content
+        pieces = self.texts.setdefault(choice.index, [])  # type: ignore[union-attr]
+        if text:
+            pieces.append(text)
+        for call in getattr(delta, "tool_calls", None) or ():
+            function = call.function
+            entry = self.tools.setdefault((choice.index, call.index), [call.id, None, []])
+            if function is not None:
+                entry[1] = entry[1] or function.name
+                if function.arguments:
+                    entry[2].append(function.arguments)
+
+    def on_end(self) -> None:
+        last = self.last
+        if last is None:
+            return
+        choices = []
+        for index in sorted(set(self.reasons) | set(self.texts or ())):
+            text = "".join(self.texts.get(index, ())) if self.texts is not None else None
+            calls = [
+                SimpleNamespace(id=c[0], function=SimpleNamespace(name=c[1], arguments="".join(c[2])))
+                for (i, _), c in sorted(self.tools.items())
+                if i == index
+            ]
+            msg = (
+                SimpleNamespace(role="assistant", content=text or None, tool_calls=calls)
+                if self.chat
+                else None
+            )
+            choices.append(SimpleNamespace(finish_reason=self.reasons.get(index), message=msg, text=text))
+        view = SimpleNamespace(
+            id=last.id,
+            model=last.model,
+            choices=choices,
+            usage=self.usage,
+            service_tier=getattr(last, "service_tier", None),
+            system_fingerprint=getattr(last, "system_fingerprint", None),
+        )
+        self.read(self.op, view)
+
+
+_CARRY_RESPONSE = frozenset(
+    {
+        "response.created",
+        "response.in_progress",
+        "response.completed",
+        "response.incomplete",
+        "response.failed",
+    }
+)
+
+
+class ResponseEvents:
+    """Responses API events: the latest `Response` an event carried (the final one holds the usage)."""
+
+    __slots__ = ("op", "read", "response")
+
+    def __init__(self, op: Operation, read: Reader) -> None:
+        self.op = op
+        self.read = read
+        self.response: Any = None
+
+    def on_chunk(self, event: Any) -> None:
+        if getattr(event, "type", None) in _CARRY_RESPONSE:
+            self.response = event.response
+
+    def on_end(self) -> None:
+        if self.response is not None:
+            self.read(self.op, self.response)
+
+
+def end_raw_stream(helper: Any) -> Any:
+    """The SDK's `.stream()` helpers close their HTTP response directly; end our proxy with it.
+
+    Returns an awaitable for async helpers, else None.
+    """
+    raw = getattr(helper, "_raw_stream", None)
+    if type(raw) is StreamProxy or type(raw) is AsyncStreamProxy:
+        return raw.close()
+    return None

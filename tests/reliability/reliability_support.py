@@ -1,0 +1,59 @@
+"""Helpers for the reliability tests: both instrumentors on one in-memory capture, profiles, checks."""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any
+
+from hypothesis import HealthCheck, settings
+
+from opentelemetry.instrumentation.anthropic import AnthropicInstrumentor
+from opentelemetry.instrumentation.openai import OpenAIInstrumentor
+from opentelemetry.semconv_ai.testing import Capture
+
+settings.register_profile(
+    "fast", max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+settings.register_profile(
+    "long", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
+
+API_KEY = "sk-test-0123456789abcdefghijklmn"
+
+
+class Toggle:
+    """Both instrumentors on one in-memory Capture, switchable per call."""
+
+    def __init__(self) -> None:
+        self.capture = Capture()
+        self.instrumentors = [OpenAIInstrumentor(), AnthropicInstrumentor()]
+
+    def on(self) -> None:
+        for inst in self.instrumentors:
+            inst.instrument(
+                tracer_provider=self.capture.tracer_provider, meter_provider=self.capture.meter_provider
+            )
+
+    def off(self) -> None:
+        for inst in self.instrumentors:
+            inst.uninstrument()
+
+
+def assert_sane_metrics(capture: Capture) -> None:
+    """No counter negative or non-finite; no histogram with a non-finite or negative sum."""
+    for name, points in capture.metrics().items():
+        for p in points:
+            for value in (p.value, p.sum):
+                if value is not None:
+                    assert math.isfinite(value) and value >= 0, (name, p)
+
+
+def outcome(call: Any) -> tuple[str, str]:
+    """What the caller sees: the repr of the value, or the exception's type and text."""
+    try:
+        value = call()
+    except Exception as exc:
+        return ("raised", f"{type(exc).__module__}.{type(exc).__qualname__}: {exc}")
+    return ("returned", repr(value))

@@ -1,0 +1,240 @@
+"""Malformed SDK responses and stream chunks, served through the real clients.
+
+Every case runs without and then with instrumentation: the caller must see the identical value
+or the identical exception, and no metric may go negative or non-finite.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import anthropic
+import openai
+from hypothesis import given
+from hypothesis import strategies as st
+from reliability_support import API_KEY, Toggle, assert_sane_metrics, outcome
+
+ODD_MODELS = st.one_of(
+    st.sampled_from(["", "gpt-4o", "claude-3-5-sonnet-20241022", "x" * 10_000, "модель-😀", "a\nb\x00c"]),
+    st.text(max_size=40),
+)
+WEIRD = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**63), max_value=2**63),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=20),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
+)
+COUNT = st.one_of(WEIRD, st.integers(min_value=-5, max_value=10**12))
+MISSING = object()
+
+
+def maybe(value: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """A field that may be missing, null, wrongly typed, or right."""
+    return st.one_of(st.just(MISSING), WEIRD, value)
+
+
+def drop_missing(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: drop_missing(v) for k, v in obj.items() if v is not MISSING}
+    if isinstance(obj, list):
+        return [drop_missing(v) for v in obj if v is not MISSING]
+    return obj
+
+
+FINISH = st.one_of(st.sampled_from(["stop", "length", "tool_calls", "content_filter"]), st.text(max_size=12))
+
+openai_usage = st.fixed_dictionaries(
+    {
+        "prompt_tokens": maybe(COUNT),
+        "completion_tokens": maybe(COUNT),
+        "total_tokens": maybe(COUNT),
+        "prompt_tokens_details": maybe(st.fixed_dictionaries({"cached_tokens": maybe(COUNT)})),
+        "completion_tokens_details": maybe(st.fixed_dictionaries({"reasoning_tokens": maybe(COUNT)})),
+    }
+)
+openai_choice = st.fixed_dictionaries(
+    {
+        "index": maybe(st.integers(0, 3)),
+        "message": maybe(
+            st.fixed_dictionaries(
+                {"role": maybe(st.just("assistant")), "content": maybe(st.text(max_size=30))}
+            )
+        ),
+        "finish_reason": maybe(FINISH),
+    }
+)
+openai_completion = st.fixed_dictionaries(
+    {
+        "id": maybe(st.text(max_size=20)),
+        "object": maybe(st.just("chat.completion")),
+        "created": maybe(st.integers(0, 2**31)),
+        "model": maybe(ODD_MODELS),
+        "choices": maybe(st.lists(openai_choice, max_size=3)),
+        "usage": maybe(openai_usage),
+        "system_fingerprint": maybe(st.text(max_size=10)),
+        "service_tier": maybe(st.text(max_size=10)),
+    }
+).map(drop_missing)
+
+openai_chunk = st.fixed_dictionaries(
+    {
+        "id": maybe(st.text(max_size=10)),
+        "object": maybe(st.just("chat.completion.chunk")),
+        "model": maybe(ODD_MODELS),
+        "choices": maybe(
+            st.lists(
+                st.fixed_dictionaries(
+                    {
+                        "index": maybe(st.integers(0, 2)),
+                        "delta": maybe(st.fixed_dictionaries({"content": maybe(st.text(max_size=10))})),
+                        "finish_reason": maybe(FINISH),
+                    }
+                ),
+                max_size=2,
+            )
+        ),
+        "usage": maybe(openai_usage),
+    }
+).map(drop_missing)
+
+anthropic_usage = st.fixed_dictionaries(
+    {
+        "input_tokens": maybe(COUNT),
+        "output_tokens": maybe(COUNT),
+        "cache_read_input_tokens": maybe(COUNT),
+        "cache_creation_input_tokens": maybe(COUNT),
+    }
+)
+anthropic_message = st.fixed_dictionaries(
+    {
+        "id": maybe(st.text(max_size=20)),
+        "type": maybe(st.just("message")),
+        "role": maybe(st.just("assistant")),
+        "model": maybe(ODD_MODELS),
+        "content": maybe(
+            st.lists(
+                st.fixed_dictionaries({"type": maybe(st.just("text")), "text": maybe(st.text(max_size=20))}),
+                max_size=3,
+            )
+        ),
+        "stop_reason": maybe(
+            st.one_of(st.sampled_from(["end_turn", "max_tokens", "tool_use"]), st.text(max_size=9))
+        ),
+        "usage": maybe(anthropic_usage),
+    }
+).map(drop_missing)
+
+anthropic_event = st.one_of(
+    st.builds(
+        lambda message: ("message_start", {"type": "message_start", "message": message}), anthropic_message
+    ),
+    st.builds(
+        lambda text: (
+            "content_block_delta",
+            {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": text}},
+        ),
+        maybe(st.text(max_size=10)).map(lambda v: None if v is MISSING else v),
+    ),
+    st.builds(
+        lambda usage, reason: (
+            "message_delta",
+            drop_missing({"type": "message_delta", "delta": {"stop_reason": reason}, "usage": usage}),
+        ),
+        maybe(anthropic_usage),
+        maybe(st.text(max_size=9)),
+    ),
+    st.just(("message_stop", {"type": "message_stop"})),
+    st.tuples(st.sampled_from(["content_block_start", "ping", "unknown_event"]), WEIRD),
+)
+
+
+def twice(toggle: Toggle, serve: Any, call: Any) -> None:
+    serve()
+    bare = outcome(call)
+    spans_before = len(toggle.capture.spans())
+    toggle.on()
+    try:
+        serve()
+        instrumented = outcome(call)
+    finally:
+        toggle.off()
+    assert instrumented == bare
+    assert len(toggle.capture.spans()) == spans_before + 1  # exactly one span, whatever came back
+    assert_sane_metrics(toggle.capture)
+
+
+@given(body=openai_completion, model=ODD_MODELS)
+def test_openai_chat_malformed_bodies(
+    toggle: Toggle, mock_provider: Any, body: dict[str, Any], model: str
+) -> None:
+    client = openai.OpenAI(base_url=mock_provider.openai_base_url, api_key=API_KEY, max_retries=0)
+
+    def call() -> Any:
+        return client.chat.completions.create(model=model, messages=[{"role": "user", "content": "hi"}])
+
+    twice(toggle, lambda: mock_provider.enqueue(body=body), call)
+
+
+@given(chunks=st.lists(openai_chunk, max_size=6), done=st.booleans(), model=ODD_MODELS)
+def test_openai_stream_malformed_chunks(
+    toggle: Toggle, mock_provider: Any, chunks: list[dict[str, Any]], done: bool, model: str
+) -> None:
+    client = openai.OpenAI(base_url=mock_provider.openai_base_url, api_key=API_KEY, max_retries=0)
+    events = [json.dumps(c) for c in chunks] + (["[DONE]"] if done else [])
+
+    def call() -> Any:
+        stream = client.chat.completions.create(
+            model=model, messages=[{"role": "user", "content": "hi"}], stream=True
+        )
+        return [repr(chunk) for chunk in stream]
+
+    twice(toggle, lambda: mock_provider.enqueue(stream_events=events), call)
+
+
+@given(body=anthropic_message, model=ODD_MODELS)
+def test_anthropic_malformed_messages(
+    toggle: Toggle, mock_provider: Any, body: dict[str, Any], model: str
+) -> None:
+    client = anthropic.Anthropic(base_url=mock_provider.anthropic_base_url, api_key=API_KEY, max_retries=0)
+
+    def call() -> Any:
+        return client.messages.create(
+            model=model, max_tokens=10, messages=[{"role": "user", "content": "hi"}]
+        )
+
+    twice(toggle, lambda: mock_provider.enqueue(body=body), call)
+
+
+@given(events=st.lists(anthropic_event, max_size=6), model=ODD_MODELS)
+def test_anthropic_stream_malformed_events(
+    toggle: Toggle, mock_provider: Any, events: list[tuple[str, Any]], model: str
+) -> None:
+    client = anthropic.Anthropic(base_url=mock_provider.anthropic_base_url, api_key=API_KEY, max_retries=0)
+
+    def call() -> Any:
+        stream = client.messages.create(
+            model=model, max_tokens=10, messages=[{"role": "user", "content": "hi"}], stream=True
+        )
+        return [repr(event) for event in stream]
+
+    twice(toggle, lambda: mock_provider.enqueue(stream_events=events), call)
+
+
+@given(status=st.sampled_from([400, 401, 403, 404, 409, 422, 429, 500, 503, 529]), body=WEIRD)
+def test_error_bodies_propagate_unchanged(toggle: Toggle, mock_provider: Any, status: int, body: Any) -> None:
+    oa = openai.OpenAI(base_url=mock_provider.openai_base_url, api_key=API_KEY, max_retries=0)
+    an = anthropic.Anthropic(base_url=mock_provider.anthropic_base_url, api_key=API_KEY, max_retries=0)
+    payload = json.dumps(body)
+
+    def call_openai() -> Any:
+        return oa.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+
+    def call_anthropic() -> Any:
+        return an.messages.create(model="m", max_tokens=5, messages=[{"role": "user", "content": "hi"}])
+
+    twice(toggle, lambda: mock_provider.enqueue(status=status, body=payload), call_openai)
+    twice(toggle, lambda: mock_provider.enqueue(status=status, body=payload), call_anthropic)

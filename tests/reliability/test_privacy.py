@@ -1,0 +1,146 @@
+"""No prompt, completion, tool argument or system text leaves the process unless capture is on;
+with capture on, secrets and large inline images are redacted."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import anthropic
+import openai
+import pytest
+from prometheus_client import CollectorRegistry, generate_latest
+from reliability_support import API_KEY
+
+from opentelemetry.exporter.prometheus import PrometheusMetricReader
+from opentelemetry.instrumentation.anthropic import AnthropicInstrumentor
+from opentelemetry.instrumentation.openai import OpenAIInstrumentor
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.semconv_ai import config
+from opentelemetry.semconv_ai.testing import Capture
+
+PROMPT = "SENTINELPROMPT"
+SYSTEM = "SENTINELSYSTEM"
+TOOLDEF = "SENTINELTOOLDEF"
+TOOL_RESULT = "SENTINELTOOLRESULT"
+SENTINELS = (PROMPT, SYSTEM, TOOLDEF, TOOL_RESULT)
+TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "lookup",
+            "description": TOOLDEF,
+            "parameters": {"type": "object", "properties": {"query": {"type": "string"}}},
+        },
+    }
+]
+
+
+class Everything:
+    """Spans, logs and the Prometheus exposition of one run, as bytes to search."""
+
+    def __init__(self) -> None:
+        self.capture = Capture()
+        self.registry = CollectorRegistry()
+        self.meter_provider = MeterProvider(metric_readers=[PrometheusMetricReader(registry=self.registry)])
+        self.instrumentors = [OpenAIInstrumentor(), AnthropicInstrumentor()]
+        for inst in self.instrumentors:
+            inst.instrument(tracer_provider=self.capture.tracer_provider, meter_provider=self.meter_provider)
+
+    def exported(self, log_text: str) -> str:
+        parts = [log_text, generate_latest(self.registry).decode()]
+        for span in self.capture.spans():
+            parts.append(span.to_json())
+        return "\n".join(parts)
+
+    def close(self) -> None:
+        for inst in self.instrumentors:
+            inst.uninstrument()
+        self.capture.shutdown()
+        self.meter_provider.shutdown()
+
+
+@pytest.fixture
+def everything() -> Iterator[Everything]:
+    made = Everything()
+    yield made
+    made.close()
+    config.reset()
+
+
+def traffic(mock: Any) -> None:
+    oa = openai.OpenAI(base_url=mock.openai_base_url, api_key=API_KEY, max_retries=0)
+    messages = [
+        {"role": "system", "content": SYSTEM},
+        {"role": "user", "content": f"find {PROMPT}"},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {"id": "c1", "type": "function", "function": {"name": "lookup", "arguments": '{"q": 1}'}}
+            ],
+        },
+        {"role": "tool", "tool_call_id": "c1", "content": TOOL_RESULT},
+        {"role": "user", "content": f"again {PROMPT}"},
+    ]
+    oa.chat.completions.create(model="gpt-4o", messages=messages, tools=TOOLS)
+    oa.chat.completions.create(
+        model="gpt-4o", messages=messages, tools=TOOLS, extra_headers={"x-mock-tool-call": "lookup"}
+    )
+    for _ in oa.chat.completions.create(model="gpt-4o", messages=messages, stream=True):
+        pass
+    oa.responses.create(model="gpt-4o", input=f"hello {PROMPT}", instructions=SYSTEM)
+    an = anthropic.Anthropic(base_url=mock.anthropic_base_url, api_key=API_KEY, max_retries=0)
+    an_messages = [{"role": "user", "content": f"hi {PROMPT}"}]
+    an.messages.create(model="claude-x", max_tokens=50, system=SYSTEM, messages=an_messages)
+    an.messages.create(
+        model="claude-x",
+        max_tokens=50,
+        system=SYSTEM,
+        messages=an_messages,
+        tools=[{"name": "lookup", "description": TOOLDEF, "input_schema": {"type": "object"}}],
+        extra_headers={"x-mock-tool-call": "lookup"},
+    )
+    with an.messages.stream(model="claude-x", max_tokens=50, system=SYSTEM, messages=an_messages) as stream:
+        stream.get_final_text()
+
+
+def test_nothing_leaks_with_capture_off(
+    everything: Everything, mock_provider: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    traffic(mock_provider)
+    # Our loggers only: the SDKs' own debug logs print request bodies, which is theirs to decide.
+    ours = [r.getMessage() for r in caplog.records if r.name.startswith(("opentelemetry", "openllmetry"))]
+    text = everything.exported("\n".join(ours))
+    assert len(everything.capture.spans()) == 7
+    for sentinel in SENTINELS:
+        assert sentinel not in text
+    assert API_KEY not in text
+
+
+def test_capture_on_records_content_but_redacts_secrets(everything: Everything, mock_provider: Any) -> None:
+    config.configure(capture_content=True)
+    secret = "sk-proj-abcdefghijklmnopqrstuvwxyz012345"
+    image = base64.b64encode(b"\x89PNG" + bytes(range(256)) * 20).decode()
+    oa = openai.OpenAI(base_url=mock_provider.openai_base_url, api_key=API_KEY, max_retries=0)
+    oa.chat.completions.create(
+        model="gpt-4o",
+        messages=[
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": f"{PROMPT} my key is {secret}, header Bearer abcdefghijklmnop"},
+                    {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{image}"}},
+                ],
+            }
+        ],
+        extra_headers={"Authorization": "Bearer zzzzzzzzzzzzzzzzzz", "x-api-key": "sk-ant-secretsecret"},
+    )
+    text = everything.exported("")
+    assert PROMPT in text
+    for leaked in (secret, "abcdefghijklmnop", image[:200], "zzzzzzzzzzzz", "sk-ant-secretsecret", API_KEY):
+        assert leaked not in text
+    assert "[REDACTED]" in text
