@@ -38,12 +38,28 @@ class _State:
     meter_provider: Any = None
     span_processors: list[Any] = field(default_factory=list)  # ours, on the application's TracerProvider
     server: Any = None
+    served_registry: Any = None  # what /metrics served, so a forked child can serve it again
+    forked_without_server: bool = False
     instrumentors: list[Any] = field(default_factory=list)
     evaluators: bool = False
     otlp_missing_warned: bool = False
 
 
 _state = _State()
+
+
+def _after_fork_in_child() -> None:
+    # The child inherits the parent's listening socket but not its server thread: close the socket
+    # (never shutdown(), which would wait for that thread) and let init() in the child serve again.
+    _state.lock = threading.RLock()
+    server, _state.server = _state.server, None
+    if server is not None:
+        _guard(server.socket.close)
+        _state.forked_without_server = True
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def init(
@@ -68,6 +84,12 @@ def init(
     (`OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`, `OPENLLMETRY_METRIC_FAMILIES`).
     """
     with _state.lock:
+        if _state.initialized and _state.forked_without_server:
+            # A worker forked from an initialized parent (gunicorn --preload): telemetry is already
+            # set up; only the /metrics server has to start again, on this worker's port.
+            _state.forked_without_server = False
+            _step(serve, _state.served_registry)
+            return
         if _state.initialized or _state.shut_down:
             logger.info(
                 "openllmetry is already %s; this init() call changes nothing",
@@ -288,6 +310,7 @@ def serve(registry: Any = None) -> Any:
         return None
     with _state.lock:
         _state.server = server
+        _state.served_registry = registry
     logger.info("openllmetry: serving Prometheus metrics on http://%s:%d/metrics", host, server.server_port)
     return server
 

@@ -1,0 +1,215 @@
+"""`make demo`: mixed LLM traffic, /metrics on localhost:9464, a live table, and Prometheus if present.
+
+Run: uv run python -m sample_app.demo   (DEMO_SECONDS=30 by default)
+Without OPENAI_API_KEY / ANTHROPIC_API_KEY everything runs offline against the built-in mock
+provider, which answers with realistic latency and a few percent of errors.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import signal
+import socket
+import sys
+import time
+from contextlib import ExitStack, nullcontext
+from types import FrameType
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.live import Live
+from rich.markup import escape
+from rich.table import Table
+
+import openllmetry
+from llm_mock import MockProvider
+from opentelemetry.exporter.prometheus import PrometheusMetricReader
+
+from . import backends
+from .live_table import LiveStats, parse, read_metrics, render
+from .prometheus_server import INSTALL_HINT, Prometheus, PrometheusError, find_binary, free_port
+from .traffic import Chaos, Clients, Traffic
+
+APP_NAME = "llm-monitoring-app"
+REFRESH_SECONDS = 3.0
+SCRAPE_INTERVAL = "1s"
+SEED_QUERIES = (
+    (
+        "mean duration (s)",
+        "rate(llm_operation_duration_seconds_sum[5m]) / rate(llm_operation_duration_seconds_count[5m])",
+    ),
+    ("error rate", "rate(llm_operation_errors_total[5m]) / rate(llm_requests_total[5m])"),
+    ("tokens per second", "sum by (model) (rate(llm_tokens_usage_total[5m]))"),
+)
+
+
+def conciseness(result: Any) -> float | None:
+    """A user-defined evaluator: full marks up to 60 output tokens, less for longer answers."""
+    if result.error_type is not None or not result.output_tokens:
+        return None
+    return min(1.0, 60 / result.output_tokens)
+
+
+def _metrics_address() -> tuple[str, int, str]:
+    """Where /metrics is served: OTEL_EXPORTER_PROMETHEUS_HOST:PORT, or a free port if 9464 is taken."""
+    host = os.environ.get("OTEL_EXPORTER_PROMETHEUS_HOST", "").strip() or "localhost"
+    raw_port = os.environ.get("OTEL_EXPORTER_PROMETHEUS_PORT", "").strip() or "9464"
+    port = int(raw_port) if raw_port.isdigit() else 9464
+    note = ""
+    try:
+        with socket.socket() as probe:
+            probe.bind((host, port))
+    except OSError:
+        busy, port = port, free_port()
+        os.environ["OTEL_EXPORTER_PROMETHEUS_PORT"] = str(port)
+        note = f"port {busy} is busy, so /metrics is on {port} instead"
+    return host, port, note
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+LLM_LABELS = ("model", "provider", "operation", "workflow")
+
+
+def _seed_table(prometheus: Prometheus, expr: str) -> Table:
+    """The query's series with their `llm_*` labels (job, instance and otel_scope_* left out)."""
+    results = sorted(prometheus.query(expr), key=lambda item: [item[0].get(k, "") for k in LLM_LABELS])
+    columns = [k for k in LLM_LABELS if any(k in labels for labels, _ in results)]
+    table = Table(header_style="bold", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.collapse_padding = True
+    for name in columns:
+        table.add_column(name, no_wrap=True)
+    table.add_column("value", justify="right")
+    for labels, value in results:
+        table.add_row(*(labels.get(k, "") for k in columns), "n/a" if math.isnan(value) else f"{value:.3f}")
+    if not results:
+        table.add_row(*([""] * len(columns)), "no data yet")
+    return table
+
+
+def show_prometheus(console: Console, prometheus: Prometheus) -> None:
+    console.print(
+        f"\n[bold]Prometheus {prometheus.version()}[/] on {prometheus.url}, scraping {prometheus.target} "
+        f"every {prometheus.interval} with the shipped configuration and rules. The seed queries:"
+    )
+    for title, expr in SEED_QUERIES:
+        console.print(f"\n[bold]{title}[/]: {expr}", soft_wrap=True, highlight=False)
+        console.print(_seed_table(prometheus, expr))
+    console.print(
+        "[dim]rate(...[5m]) is the increase over 5 minutes per second, so on a run shorter than that it reads"
+        " low; n/a: no new call in that series since it was first scraped (0/0).[/]",
+        highlight=False,
+    )
+    alerts = prometheus.alerts()
+    for alert in alerts:
+        labels = alert["labels"]
+        who = " ".join(labels[k] for k in ("provider", "model") if labels.get(k))
+        console.print(f"alert {labels['alertname']} ({labels.get('severity')}) {alert['state']}: {who}")
+    if not alerts:
+        console.print("alerts: none pending or firing")
+
+
+def _start_prometheus(console: Console, target: str) -> Prometheus | None:
+    binary = find_binary()
+    if binary is None:
+        console.print(f"[yellow]No prometheus binary, so no seed queries at the end: {INSTALL_HINT}.[/]")
+        return None
+    try:
+        return Prometheus(target, interval=SCRAPE_INTERVAL, binary=binary).start()
+    except PrometheusError as error:
+        console.print(f"[yellow]Prometheus did not start, going on without it:[/] {escape(str(error))}")
+        return None
+
+
+def _table(url: str, stats: LiveStats, label: str) -> Table:
+    try:
+        snapshot = parse(read_metrics(url))
+    except OSError as error:
+        return Table(title=escape(f"cannot read {url}: {error}"))
+    rows = stats.rows(snapshot, time.monotonic())
+    return render(rows, f"LLM operations by model, {label} (tokens/s over the last {stats.window:.0f} s)")
+
+
+def run(seconds: float, console: Console) -> None:
+    host, port, note = _metrics_address()
+    metrics_url = f"http://{host}:{port}/metrics"
+    all_mock = backends.uses_mock("openai") and backends.uses_mock("anthropic")
+    with ExitStack() as cleanup:  # undone in reverse order, on the normal end and on Ctrl-C alike
+        if backends.uses_mock("openai") or backends.uses_mock("anthropic"):
+            mock = MockProvider(error_rate=0.02, seed=random.randrange(1 << 30)).start()
+            cleanup.callback(mock.stop)
+            backends.use_mock_server(mock)
+        openllmetry.init(APP_NAME, metric_readers=[PrometheusMetricReader()], evaluators=[conciseness])
+        cleanup.callback(openllmetry.shutdown)
+        prometheus = _start_prometheus(console, f"{host}:{port}")
+        if prometheus is not None:
+            cleanup.callback(prometheus.stop)
+            # Calls made before Prometheus first scrapes the app are invisible to rate().
+            prometheus.wait_for_scrape(after=time.time())
+
+        console.print(
+            f"[bold]openllmetry demo[/] for {seconds:g} s ({backends.describe()})\n"
+            f"metrics on {metrics_url}"
+            + (f" ({note})" if note else "")
+            + (f", Prometheus on {prometheus.url}" if prometheus is not None else ""),
+            soft_wrap=True,
+        )
+        traffic = Traffic(
+            Clients.create(max_retries=1),
+            Chaos(error_rate=0.04),
+            workers=3 if all_mock else 1,
+            pause=0.3 if all_mock else 3.0,
+        ).start()
+        cleanup.callback(traffic.stop)
+
+        start = time.monotonic()
+        end = start + seconds
+        stats = LiveStats(start)
+        with Live(console=console, auto_refresh=False) if console.is_terminal else nullcontext() as live:
+            while (left := end - time.monotonic()) > 0:
+                time.sleep(min(REFRESH_SECONDS, left))
+                table = _table(metrics_url, stats, f"{time.monotonic() - start:.0f} s of {seconds:g} s")
+                if live is not None:
+                    live.update(table, refresh=True)
+                else:
+                    console.print()
+                    console.print(table)
+        traffic.stop()
+        console.print()
+        console.print(_table(metrics_url, LiveStats(start), "whole run"))
+        injected = " (errors the mock injected)" if all_mock else ""
+        console.print(f"{traffic.completed} sample-app runs succeeded, {traffic.failed} failed{injected}")
+        if prometheus is not None:
+            try:
+                prometheus.wait_for_scrape(after=time.time())  # so the last calls are in
+                show_prometheus(console, prometheus)
+            except PrometheusError as error:
+                console.print(f"[yellow]querying Prometheus failed:[/] {escape(str(error))}")
+    console.print("demo finished: everything it started is stopped", highlight=False)
+
+
+def main() -> int:
+    console = Console()
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(width=110)  # logs and pipes: wide enough for the tables
+    try:
+        seconds = float(os.environ.get("DEMO_SECONDS") or 30)
+    except ValueError:
+        console.print(f"DEMO_SECONDS must be a number of seconds, not {os.environ['DEMO_SECONDS']!r}")
+        return 2
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        run(seconds, console)
+    except KeyboardInterrupt:
+        console.print("\ninterrupted: everything stopped")
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

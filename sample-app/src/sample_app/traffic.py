@@ -1,0 +1,199 @@
+"""The demo's mixed traffic: the sample apps, called by a few worker threads until told to stop.
+
+Against the mock, every request carries headers that give its model a latency profile with some
+jitter and make a few percent of operations fail (rate limits, server errors, cut streams). Against
+a real API the same code runs slower and without those headers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import anthropic
+import openai
+
+from . import anthropic_cache, assistant, backends, fanout, retrieval, streaming, tools
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How the mock answers one model: latency before the response, and per streamed token (ms)."""
+
+    latency_ms: float
+    token_ms: float
+
+
+PROFILES = {
+    "gpt-4o-mini": Profile(180, 8),
+    "gpt-4o": Profile(450, 22),
+    "gpt-4.1-nano": Profile(90, 5),
+    "text-embedding-3-small": Profile(40, 0),
+    "claude-haiku-4-5": Profile(220, 10),
+    "claude-sonnet-4-5": Profile(650, 28),
+}
+# Failures the mock injects, by share of operations: (x-mock-fail value, weight).
+FAILURES = (("429", 0.5), ("500", 0.3), ("cut", 0.2))
+
+QUESTIONS = [
+    "Why did the p95 latency of checkout double after the last deploy?",
+    "Summarize the open incidents for the search team.",
+    "Which model should we use for ticket triage to stay within budget?",
+    "Is the checkout service healthy right now?",
+    "Explain the difference between time to first chunk and total latency.",
+    "What should I do when the indexer queue grows?",
+]
+
+
+class Chaos:
+    """Per-request mock headers: the model's latency profile with jitter, and occasional failures."""
+
+    def __init__(self, error_rate: float = 0.03, seed: int | None = None) -> None:
+        self.error_rate = error_rate
+        self.rng = random.Random(seed)
+        self._lock = threading.Lock()
+
+    def headers(self, provider: str, model: str, *, can_fail: bool = True) -> dict[str, str]:
+        if not backends.uses_mock(provider):
+            return {}
+        profile = PROFILES.get(model, Profile(200, 10))
+        with self._lock:
+            jitter = self.rng.lognormvariate(0, 0.35)
+            failure = None
+            if can_fail and self.rng.random() < self.error_rate:
+                failure = self.rng.choices([f for f, _ in FAILURES], [w for _, w in FAILURES])[0]
+        headers = {
+            "x-mock-latency-ms": f"{profile.latency_ms * jitter:.0f}",
+            "x-mock-ttft-ms": f"{profile.latency_ms * jitter * 0.3:.0f}",
+            "x-mock-token-delay-ms": f"{profile.token_ms * jitter:.1f}",
+        }
+        if failure:
+            headers["x-mock-fail"] = failure
+        return headers
+
+
+@dataclass
+class Clients:
+    openai: openai.OpenAI
+    anthropic: anthropic.Anthropic
+
+    @classmethod
+    def create(cls, **options: Any) -> Clients:
+        return cls(backends.openai_client(**options), backends.anthropic_client(**options))
+
+
+Scenario = Callable[[Clients, Chaos, random.Random], object]
+
+
+def _assistant(clients: Clients, chaos: Chaos, rng: random.Random) -> object:
+    return assistant.run_assistant(
+        clients.openai, rng.choice(QUESTIONS), extra_headers=chaos.headers("openai", "gpt-4o-mini")
+    )
+
+
+def _stream_openai(clients: Clients, chaos: Chaos, rng: random.Random) -> object:
+    model = rng.choice(["gpt-4.1-nano", "gpt-4o"])
+    return streaming.stream_openai(
+        clients.openai, rng.choice(QUESTIONS), model=model, extra_headers=chaos.headers("openai", model)
+    )
+
+
+def _stream_anthropic(clients: Clients, chaos: Chaos, rng: random.Random) -> object:
+    return streaming.stream_anthropic(
+        clients.anthropic, rng.choice(QUESTIONS), extra_headers=chaos.headers("anthropic", "claude-haiku-4-5")
+    )
+
+
+def _tools(clients: Clients, chaos: Chaos, rng: random.Random) -> object:
+    return tools.answer_with_tools(
+        clients.openai, rng.choice(QUESTIONS), extra_headers=chaos.headers("openai", "gpt-4o")
+    )
+
+
+def _cached_anthropic(clients: Clients, chaos: Chaos, rng: random.Random) -> object:
+    return anthropic_cache.ask(
+        clients.anthropic,
+        rng.choice(QUESTIONS),
+        extra_headers=chaos.headers("anthropic", "claude-sonnet-4-5"),
+    )
+
+
+def _retrieval(clients: Clients, chaos: Chaos, rng: random.Random) -> object:
+    # Embeddings and chat share the headers: the embedding profile keeps both quick.
+    headers = chaos.headers("openai", "text-embedding-3-small", can_fail=False)
+    return retrieval.answer(clients.openai, rng.choice(QUESTIONS), extra_headers=headers)
+
+
+def _fanout(clients: Clients, chaos: Chaos, rng: random.Random) -> object:
+    tickets = rng.sample(fanout.TICKETS, 4)
+    # One set of headers for the whole batch: an injected failure would fail all four at once.
+    headers = chaos.headers("openai", "gpt-4o-mini", can_fail=False)
+    return asyncio.run(fanout.run(tickets, extra_headers=headers))
+
+
+SCENARIOS: list[tuple[Scenario, float]] = [
+    (_assistant, 4),
+    (_stream_openai, 3),
+    (_stream_anthropic, 2),
+    (_tools, 1.5),
+    (_cached_anthropic, 1.5),
+    (_retrieval, 1),
+    (_fanout, 0.5),
+]
+
+
+class Traffic:
+    """`workers` threads running weighted scenarios, with a pause between calls, until `stop()`."""
+
+    def __init__(
+        self, clients: Clients, chaos: Chaos, *, workers: int = 3, pause: float = 0.3, seed: int = 7
+    ):
+        self.clients = clients
+        self.chaos = chaos
+        self.workers = workers
+        self.pause = pause
+        self.seed = seed
+        self.completed = 0
+        self.failed = 0
+        self.last_error = ""
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+
+    def start(self) -> Traffic:
+        for index in range(self.workers):
+            thread = threading.Thread(target=self._work, args=(self.seed + index,), name=f"traffic-{index}")
+            thread.daemon = True
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def _work(self, seed: int) -> None:
+        rng = random.Random(seed)
+        scenarios = [s for s, _ in SCENARIOS]
+        weights = [w for _, w in SCENARIOS]
+        while not self._stop.is_set():
+            scenario = rng.choices(scenarios, weights)[0]
+            error = ""
+            try:
+                scenario(self.clients, self.chaos, rng)
+            except Exception as exc:  # injected failures among them: the metrics count those
+                error = f"{type(exc).__name__}: {exc}"[:200]
+            with self._lock:
+                if error:
+                    self.failed += 1
+                    self.last_error = error
+                else:
+                    self.completed += 1
+            self._stop.wait(self.pause * rng.uniform(0.5, 1.5))
+
+    def stop(self, timeout: float = 15.0) -> None:
+        self._stop.set()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
