@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 from typing import Any
@@ -17,6 +18,12 @@ settings.register_profile(
 )
 settings.register_profile(
     "long", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+settings.register_profile(
+    "custom",
+    max_examples=int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "100")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
 
@@ -39,6 +46,40 @@ class Toggle:
     def off(self) -> None:
         for inst in self.instrumentors:
             inst.uninstrument()
+
+
+class SwallowedErrors(logging.Handler):
+    """Exceptions our guards caught and logged: the caller never sees them, but each one is lost
+    telemetry, so the fuzz suite wants none."""
+
+    LOGGERS = (
+        "opentelemetry.semconv_ai",
+        "opentelemetry.instrumentation.openai",
+        "opentelemetry.instrumentation.anthropic",
+    )
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.seen: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info:
+            self.seen.append(f"{record.getMessage()}: {record.exc_info[1]!r}")
+
+    def __enter__(self) -> SwallowedErrors:
+        self._levels = []
+        for name in self.LOGGERS:
+            log = logging.getLogger(name)
+            self._levels.append(log.level)
+            log.setLevel(logging.DEBUG)
+            log.addHandler(self)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for name, level in zip(self.LOGGERS, self._levels, strict=True):
+            log = logging.getLogger(name)
+            log.removeHandler(self)
+            log.setLevel(level)
 
 
 def assert_sane_metrics(capture: Capture) -> None:

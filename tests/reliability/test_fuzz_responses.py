@@ -13,7 +13,7 @@ import anthropic
 import openai
 from hypothesis import given
 from hypothesis import strategies as st
-from reliability_support import API_KEY, Toggle, assert_sane_metrics, outcome
+from reliability_support import API_KEY, SwallowedErrors, Toggle, assert_sane_metrics, outcome
 
 ODD_MODELS = st.one_of(
     st.sampled_from(["", "gpt-4o", "claude-3-5-sonnet-20241022", "x" * 10_000, "модель-😀", "a\nb\x00c"]),
@@ -158,11 +158,13 @@ def twice(toggle: Toggle, serve: Any, call: Any) -> None:
     spans_before = len(toggle.capture.spans())
     toggle.on()
     try:
-        serve()
-        instrumented = outcome(call)
+        with SwallowedErrors() as swallowed:
+            serve()
+            instrumented = outcome(call)
     finally:
         toggle.off()
     assert instrumented == bare
+    assert swallowed.seen == []
     assert len(toggle.capture.spans()) == spans_before + 1  # exactly one span, whatever came back
     assert_sane_metrics(toggle.capture)
 

@@ -13,6 +13,8 @@ from opentelemetry.semconv_ai.content import (
     tool_call_part,
     tool_response_part,
 )
+from opentelemetry.semconv_ai.safe import count as as_count
+from opentelemetry.semconv_ai.safe import field
 
 REQUEST_ID = "anthropic.request.id"
 HTTP_STATUS = "http.response.status_code"
@@ -58,24 +60,20 @@ def finish_reason(stop_reason: Any) -> str | None:
     return FINISH_REASONS.get(stop_reason, stop_reason) if isinstance(stop_reason, str) else None
 
 
-def _field(item: Any, key: str) -> Any:
-    return item.get(key) if isinstance(item, dict) else getattr(item, key, None)
-
-
 # -- content (built only when capture is on) ---------------------------------------------------
 
 
 def part(block: Any) -> dict[str, Any]:
     """A content block (request dict or response model) as a conventions message part."""
-    kind = _field(block, "type")
+    kind = field(block, "type")
     if kind == "text":
-        return text_part(_field(block, "text"))
+        return text_part(field(block, "text"))
     if kind in ("tool_use", "server_tool_use"):
-        return tool_call_part(_field(block, "id"), _field(block, "name"), plain(_field(block, "input")))
+        return tool_call_part(field(block, "id"), field(block, "name"), plain(field(block, "input")))
     if kind == "tool_result":
-        return tool_response_part(_field(block, "tool_use_id"), plain(_field(block, "content")))
+        return tool_response_part(field(block, "tool_use_id"), plain(field(block, "content")))
     if kind == "thinking":
-        return reasoning_part(_field(block, "thinking"))
+        return reasoning_part(field(block, "thinking"))
     other = plain(block)  # images, documents, redacted thinking, ...: as sent, redacted by the core
     return other if isinstance(other, dict) else {"type": str(kind)}
 
@@ -91,7 +89,7 @@ def parts(content: Any) -> list[dict[str, Any]]:
 def input_messages(messages: Any) -> list[dict[str, Any]] | None:
     if not isinstance(messages, (list, tuple)):
         return None
-    return [message(_field(m, "role"), parts(_field(m, "content"))) for m in messages]
+    return [message(field(m, "role"), parts(field(m, "content"))) for m in messages]
 
 
 # -- requests ----------------------------------------------------------------------------------
@@ -111,9 +109,9 @@ def read_request(instance: Any, kwargs: dict[str, Any], stream: bool) -> Request
         attributes[names.REQUEST_STREAM] = True
     url = client.base_url
     output_format = kwargs.get("output_format")
-    config_format = _field(kwargs.get("output_config"), "format")
+    config_format = field(kwargs.get("output_config"), "format")
     structured = (
-        isinstance(output_format, type) or _field(config_format or output_format, "type") == "json_schema"
+        isinstance(output_format, type) or field(config_format or output_format, "type") == "json_schema"
     )
     request = Request(
         kwargs.get("model"),
@@ -158,9 +156,9 @@ def record_usage(op: Operation, start: Any, final: Any) -> None:
         value = getattr(final, key, None)
         return value if value is not None else getattr(start, key, None)
 
-    fresh = count("input_tokens")
-    cache_read = count("cache_read_input_tokens")
-    cache_creation = count("cache_creation_input_tokens")
+    fresh = as_count(count("input_tokens"))
+    cache_read = as_count(count("cache_read_input_tokens"))
+    cache_creation = as_count(count("cache_creation_input_tokens"))
     op.set_usage(
         input_tokens=None if fresh is None else fresh + (cache_read or 0) + (cache_creation or 0),
         output_tokens=getattr(final, "output_tokens", None),

@@ -29,6 +29,7 @@ from opentelemetry.semconv_ai import (
     observe_async,
 )
 from opentelemetry.semconv_ai.content import message, plain, reasoning_part, text_part, tool_call_part
+from opentelemetry.semconv_ai.safe import index
 
 from .mapping import part, record_http, record_stop, record_usage
 
@@ -84,25 +85,25 @@ class MessageEvents:
         self.blocks: dict[int, list[Any]] | None = {} if op.collect_output else None
 
     def on_chunk(self, event: Any) -> None:
-        kind = event.type
+        kind = getattr(event, "type", None)
         if kind == "content_block_delta":
             if self.blocks is not None:
-                entry = self.blocks.get(event.index)
-                delta = event.delta
+                entry = self.blocks.get(index(getattr(event, "index", 0)))
+                delta = getattr(event, "delta", None)
                 piece = getattr(delta, "text", None) or getattr(delta, "thinking", None)
                 piece = piece or getattr(delta, "partial_json", None)
                 if entry is not None and isinstance(piece, str):
                     entry[1].append(piece)
         elif kind == "message_start":
-            msg = event.message
-            self.op.set_response(model=msg.model, response_id=msg.id)
-            self.start_usage = msg.usage
+            msg = getattr(event, "message", None)
+            self.op.set_response(model=getattr(msg, "model", None), response_id=getattr(msg, "id", None))
+            self.start_usage = getattr(msg, "usage", None)
         elif kind == "message_delta":
-            self.stop_reason = event.delta.stop_reason
-            self.delta_usage = event.usage
+            self.stop_reason = getattr(getattr(event, "delta", None), "stop_reason", None)
+            self.delta_usage = getattr(event, "usage", None)
         elif kind == "content_block_start" and self.blocks is not None:
-            block = event.content_block
-            self.blocks[event.index] = [block.type, [], block]
+            block = getattr(event, "content_block", None)
+            self.blocks[index(getattr(event, "index", 0))] = [getattr(block, "type", None), [], block]
 
     def on_end(self) -> None:
         op = self.op

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from openai import AsyncStream, Stream
 from opentelemetry.semconv_ai import Operation, Request, Surface, capture_enabled, names
 from opentelemetry.semconv_ai.content import text_part
+from opentelemetry.semconv_ai.safe import field, items
 
 from . import messages
 from .streams import ChoiceChunks, ResponseEvents
@@ -74,30 +75,25 @@ def _format_type(fmt: Any) -> str | None:
     return names.OUTPUT_JSON if kind in _JSON_FORMATS else names.OUTPUT_TEXT if kind == "text" else None
 
 
-def _field(obj: Any, key: str) -> Any:
-    # Older SDKs keep fields they do not know (newer usage details) as plain dicts.
-    return obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
-
-
 def _set_usage(op: Operation, usage: Any, input_key: str, output_key: str) -> None:
     """Chat/completions (`prompt_tokens`) and Responses (`input_tokens`) usage share this shape."""
     if usage is None:
         return
     op.set_usage(
-        input_tokens=_field(usage, input_key),
-        output_tokens=_field(usage, output_key),
-        cache_read=_field(_field(usage, input_key + "_details"), "cached_tokens"),
-        reasoning=_field(_field(usage, output_key + "_details"), "reasoning_tokens"),
+        input_tokens=field(usage, input_key),
+        output_tokens=field(usage, output_key),
+        cache_read=field(field(usage, input_key + "_details"), "cached_tokens"),
+        reasoning=field(field(usage, output_key + "_details"), "reasoning_tokens"),
     )
 
 
 def _set_openai_extras(op: Operation, result: Any) -> None:
     extras = {}
-    for field, attribute in (
+    for name, attribute in (
         ("service_tier", RESPONSE_SERVICE_TIER),
         ("system_fingerprint", RESPONSE_SYSTEM_FINGERPRINT),
     ):
-        value = getattr(result, field, None)
+        value = getattr(result, name, None)
         if isinstance(value, str):
             extras[attribute] = value
     if extras:
@@ -106,9 +102,11 @@ def _set_openai_extras(op: Operation, result: Any) -> None:
 
 def read_choices(op: Operation, result: Any) -> None:
     """A chat completion or a legacy completion (whole, or rebuilt from a stream)."""
-    choices = result.choices
+    choices = items(getattr(result, "choices", None))
     op.set_response(
-        model=result.model, response_id=result.id, finish_reasons=[c.finish_reason for c in choices]
+        model=getattr(result, "model", None),
+        response_id=getattr(result, "id", None),
+        finish_reasons=[getattr(c, "finish_reason", None) for c in choices],
     )
     _set_usage(op, getattr(result, "usage", None), "prompt_tokens", "completion_tokens")
     _set_openai_extras(op, result)

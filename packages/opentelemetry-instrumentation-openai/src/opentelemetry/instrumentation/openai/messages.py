@@ -12,10 +12,7 @@ from opentelemetry.semconv_ai.content import (
     tool_call_part,
     tool_response_part,
 )
-
-
-def _get(obj: Any, key: str) -> Any:
-    return obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
+from opentelemetry.semconv_ai.safe import field
 
 
 def _content_parts(content: Any) -> list[dict[str, Any]]:
@@ -25,25 +22,25 @@ def _content_parts(content: Any) -> list[dict[str, Any]]:
         return [text_part(content)]
     parts = []
     for part in content if isinstance(content, (list, tuple)) else [content]:
-        kind = _get(part, "type")
+        kind = field(part, "type")
         if kind in ("text", "input_text", "output_text"):
-            parts.append(text_part(_get(part, "text")))
+            parts.append(text_part(field(part, "text")))
         elif kind == "refusal":
-            parts.append(text_part(_get(part, "refusal")))
+            parts.append(text_part(field(part, "refusal")))
         elif kind == "image_url":
-            parts.append({"type": "uri", "modality": "image", "uri": _get(_get(part, "image_url"), "url")})
+            parts.append({"type": "uri", "modality": "image", "uri": field(field(part, "image_url"), "url")})
         else:
             parts.append(plain(part))
     return parts
 
 
 def _tool_call(call: Any) -> dict[str, Any]:
-    function = _get(call, "function") or _get(call, "custom")
-    arguments = _get(function, "arguments")
+    function = field(call, "function") or field(call, "custom")
+    arguments = field(function, "arguments")
     return tool_call_part(
-        _get(call, "id"),
-        _get(function, "name"),
-        arguments if arguments is not None else _get(function, "input"),
+        field(call, "id"),
+        field(function, "name"),
+        arguments if arguments is not None else field(function, "input"),
     )
 
 
@@ -52,12 +49,12 @@ def chat_input(messages: Any) -> list[dict[str, Any]] | None:
         return None
     out = []
     for msg in messages:
-        role = _get(msg, "role")
+        role = field(msg, "role")
         if role == "tool":
-            parts = [tool_response_part(_get(msg, "tool_call_id"), plain(_get(msg, "content")))]
+            parts = [tool_response_part(field(msg, "tool_call_id"), plain(field(msg, "content")))]
         else:
-            parts = _content_parts(_get(msg, "content"))
-            parts.extend(_tool_call(call) for call in _get(msg, "tool_calls") or ())
+            parts = _content_parts(field(msg, "content"))
+            parts.extend(_tool_call(call) for call in field(msg, "tool_calls") or ())
         out.append(message(role, parts))
     return out
 
@@ -77,18 +74,18 @@ def responses_input(items: Any) -> list[dict[str, Any]] | None:
         return None
     out = []
     for item in items:
-        kind = _get(item, "type")
+        kind = field(item, "type")
         if kind == "function_call":
-            call = tool_call_part(_get(item, "call_id"), _get(item, "name"), _get(item, "arguments"))
+            call = tool_call_part(field(item, "call_id"), field(item, "name"), field(item, "arguments"))
             out.append(message("assistant", [call]))
         elif kind == "function_call_output":
             out.append(
-                message("tool", [tool_response_part(_get(item, "call_id"), plain(_get(item, "output")))])
+                message("tool", [tool_response_part(field(item, "call_id"), plain(field(item, "output")))])
             )
         elif kind in (None, "message"):
-            out.append(message(_get(item, "role"), _content_parts(_get(item, "content"))))
+            out.append(message(field(item, "role"), _content_parts(field(item, "content"))))
         else:
-            out.append(message(_get(item, "role") or "user", [plain(item)]))
+            out.append(message(field(item, "role") or "user", [plain(item)]))
     return out
 
 

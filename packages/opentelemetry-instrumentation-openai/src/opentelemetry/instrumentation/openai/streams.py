@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from opentelemetry.semconv_ai import Operation
+from opentelemetry.semconv_ai.safe import index, items
 from opentelemetry.semconv_ai.stream import AsyncStreamProxy, StreamProxy
 
 Reader = Callable[[Operation, Any], None]
@@ -36,48 +37,52 @@ class ChoiceChunks:
         usage = getattr(chunk, "usage", None)
         if usage is not None:
             self.usage = usage
-        for choice in chunk.choices:
-            reason = choice.finish_reason
+        for choice in items(getattr(chunk, "choices", None)):
+            reason = getattr(choice, "finish_reason", None)
             if reason is not None:
-                self.reasons[choice.index] = reason
+                self.reasons[index(getattr(choice, "index", 0))] = reason
             if self.texts is not None:
                 self._collect(choice)
 
     def _collect(self, choice: Any) -> None:
-        delta = choice.delta if self.chat else None
-        text = choice.text if delta is None else delta.content
-        pieces = self.texts.setdefault(choice.index, [])  # type: ignore[union-attr]
-        if text:
+        at = index(getattr(choice, "index", 0))
+        delta = getattr(choice, "delta", None) if self.chat else None
+        text = getattr(choice, "text", None) if delta is None else getattr(delta, "content", None)
+        pieces = self.texts.setdefault(at, [])  # type: ignore[union-attr]
+        if isinstance(text, str) and text:
             pieces.append(text)
-        for call in getattr(delta, "tool_calls", None) or ():
-            function = call.function
-            entry = self.tools.setdefault((choice.index, call.index), [call.id, None, []])
+        for call in items(getattr(delta, "tool_calls", None)):
+            function = getattr(call, "function", None)
+            entry = self.tools.setdefault(
+                (at, index(getattr(call, "index", 0))), [getattr(call, "id", None), None, []]
+            )
             if function is not None:
-                entry[1] = entry[1] or function.name
-                if function.arguments:
-                    entry[2].append(function.arguments)
+                entry[1] = entry[1] or getattr(function, "name", None)
+                arguments = getattr(function, "arguments", None)
+                if isinstance(arguments, str) and arguments:
+                    entry[2].append(arguments)
 
     def on_end(self) -> None:
         last = self.last
         if last is None:
             return
         choices = []
-        for index in sorted(set(self.reasons) | set(self.texts or ())):
-            text = "".join(self.texts.get(index, ())) if self.texts is not None else None
+        for at in sorted(set(self.reasons) | set(self.texts or ())):
+            text = "".join(self.texts.get(at, ())) if self.texts is not None else None
             calls = [
                 SimpleNamespace(id=c[0], function=SimpleNamespace(name=c[1], arguments="".join(c[2])))
                 for (i, _), c in sorted(self.tools.items())
-                if i == index
+                if i == at
             ]
             msg = (
                 SimpleNamespace(role="assistant", content=text or None, tool_calls=calls)
                 if self.chat
                 else None
             )
-            choices.append(SimpleNamespace(finish_reason=self.reasons.get(index), message=msg, text=text))
+            choices.append(SimpleNamespace(finish_reason=self.reasons.get(at), message=msg, text=text))
         view = SimpleNamespace(
-            id=last.id,
-            model=last.model,
+            id=getattr(last, "id", None),
+            model=getattr(last, "model", None),
             choices=choices,
             usage=self.usage,
             service_tier=getattr(last, "service_tier", None),
