@@ -318,3 +318,55 @@ def test_entry_point_loads_without_openai_installed() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+LAZY_SCENARIO = """
+import json, sys
+import openai
+from opentelemetry.instrumentation.openai import OpenAIInstrumentor
+from opentelemetry.semconv_ai import is_patched
+from opentelemetry.semconv_ai.testing import Capture
+
+before = set(sys.modules)
+capture = Capture()
+instrumentor = OpenAIInstrumentor()
+instrumentor.instrument(
+    tracer_provider=capture.tracer_provider, meter_provider=capture.meter_provider, inject_stream_usage=True
+)
+imported = sorted(m for m in set(sys.modules) - before if m.startswith("openai"))
+client = openai.OpenAI(base_url=sys.argv[1], api_key="sk-test-0123456789abcdefghij", max_retries=0)
+hi = [{"role": "user", "content": "hi"}]
+list(client.chat.completions.create(model="gpt-4o", messages=hi, stream=True))
+client.embeddings.create(model="text-embedding-3-small", input="one two three")
+Completions = sys.modules["openai.resources.chat.completions"].Completions
+patched = is_patched(Completions.__dict__["create"])
+instrumentor.uninstrument()
+print(json.dumps({
+    "imported": imported,
+    "patched": patched,
+    "restored": not is_patched(Completions.__dict__["create"]),
+    "spans": sorted(span.name for span in capture.spans()),
+    "tokens": capture.value("llm.tokens.usage"),
+}))
+"""
+
+
+def test_resources_openai_loads_lazily_are_patched_when_first_used(mock_provider: Any) -> None:
+    """instrument() imports none of openai's lazily loaded resources; the first use patches them."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", LAZY_SCENARIO, mock_provider.openai_base_url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout.splitlines()[-1])
+    assert out["imported"] == []
+    assert out["patched"] and out["restored"]
+    assert out["spans"] == ["chat gpt-4o", "embeddings text-embedding-3-small"]
+    assert (
+        out["tokens"] == 1 + 3 + 3
+    )  # chat in + out (usage injected on the lazily patched create) + embeddings in

@@ -91,11 +91,12 @@ def _conflict(entry_point: EntryPoint) -> object | None:
     if dist is None:
         return None
     try:
-        from opentelemetry.instrumentation.dependencies import get_dist_dependency_conflicts
+        # The same answer as opentelemetry-instrumentation's, without importing `packaging` for it.
+        from opentelemetry.semconv_ai.dependencies import dist_conflict
     except ImportError:
         return None
     try:
-        return get_dist_dependency_conflicts(dist)
+        return dist_conflict(dist)
     except Exception:
         logger.debug("checking the dependencies of %s failed", entry_point.name, exc_info=True)
         return None

@@ -1,19 +1,23 @@
 """Patching SDK methods: one generic wrapper runs every surface through the operation lifecycle.
 
 A provider package describes each surface with a `Surface` (what to read off the request and the
-response) and names the methods to patch. `Patcher.restore()` puts the exact original objects back.
+response) and names the methods to patch, now (`patch`) or when their module is imported
+(`patch_lazily`). `Patcher.restore()` puts the exact original objects back.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import threading
 from collections.abc import Callable
 from contextvars import ContextVar
+from types import ModuleType
 from typing import Any
 
 from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, get_value
 
+from . import imports
 from .operation import Operation, Request, Telemetry
 
 logger = logging.getLogger("opentelemetry.semconv_ai")
@@ -115,6 +119,9 @@ class Patcher:
     def __init__(self, telemetry: Telemetry) -> None:
         self.telemetry = telemetry
         self._patched: list[tuple[type, str, Any, Any]] = []
+        self._hooks: list[imports.Hook] = []
+        self._restores = 0  # a hook registered before the latest restore() must not patch
+        self._lock = threading.RLock()
 
     def patch(
         self,
@@ -134,19 +141,67 @@ class Patcher:
         wrapper = factory(original, self.telemetry, surface)
         functools.update_wrapper(wrapper, original)
         wrapper.__opentelemetry_genai__ = True  # type: ignore[attr-defined]
-        setattr(owner, name, wrapper)
-        self._patched.append((owner, name, original, wrapper))
+        with self._lock:
+            setattr(owner, name, wrapper)
+            self._patched.append((owner, name, original, wrapper))
         return True
+
+    def when_imported(self, module: str, apply: Callable[[ModuleType], Any]) -> None:
+        """Run `apply(module)`, which calls `patch()`, once `module` is imported (now if it already is).
+
+        SDKs load many resource modules lazily: patching them on import keeps `instrument()` from
+        importing them all. `restore()` undoes what `apply` patched and cancels it if it has not run.
+        """
+        generation = self._restores
+
+        def run(loaded: ModuleType) -> None:
+            with self._lock:
+                if generation != self._restores:
+                    return
+                try:
+                    apply(loaded)
+                except Exception:
+                    logger.debug("patching %s on import failed", module, exc_info=True)
+
+        hook = imports.when_imported(module, run)
+        with self._lock:
+            self._hooks.append(hook)
+
+    def patch_lazily(
+        self,
+        module: str,
+        owner: str,
+        name: str,
+        surface: Surface,
+        *,
+        is_async: bool = False,
+        make: Callable[[Callable[..., Any], Telemetry, Surface], Callable[..., Any]] | None = None,
+    ) -> None:
+        """`patch()` the class `owner` of `module` once that module is imported (now if it already is)."""
+
+        def apply(loaded: ModuleType) -> None:
+            cls = getattr(loaded, owner, None)
+            if isinstance(cls, type):
+                self.patch(cls, name, surface, is_async=is_async, make=make)
+            else:
+                logger.debug("%s.%s not found; not instrumented", module, owner)
+
+        self.when_imported(module, apply)
 
     def restore(self) -> None:
         # SDK objects may still hold a wrapper (openai binds `with_raw_response` methods once): disarm it.
         self.telemetry.enabled = False
-        while self._patched:
-            owner, name, original, wrapper = self._patched.pop()
-            if owner.__dict__.get(name) is wrapper:
-                setattr(owner, name, original)
-            else:
-                logger.debug("%s.%s was re-patched by someone else; leaving it", owner.__qualname__, name)
+        with self._lock:
+            self._restores += 1
+            hooks, self._hooks = self._hooks, []
+            for hook in hooks:
+                hook.cancel()
+            while self._patched:
+                owner, name, original, wrapper = self._patched.pop()
+                if owner.__dict__.get(name) is wrapper:
+                    setattr(owner, name, original)
+                else:
+                    logger.debug("%s.%s was re-patched by someone else; leaving it", owner.__qualname__, name)
 
 
 def is_patched(function: Any) -> bool:

@@ -9,12 +9,11 @@ AnthropicInstrumentor().instrument()
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Collection
 from typing import Any
 
-from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
+from opentelemetry.semconv_ai.instrumentor import GenAIInstrumentor
 
 from .version import __version__
 
@@ -31,15 +30,7 @@ MESSAGE_RESOURCES = (
 COMPLETION_RESOURCES = (("anthropic.resources.completions", "Completions", "AsyncCompletions"),)
 
 
-def _classes(module_name: str, *names: str) -> list[type]:
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError:
-        return []
-    return [cls for cls in (getattr(module, name, None) for name in names) if isinstance(cls, type)]
-
-
-class AnthropicInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+class AnthropicInstrumentor(GenAIInstrumentor):
     """Instruments `messages.create` / `stream` / `parse` / `count_tokens` (stable and beta, sync and
     async) and the legacy `completions.create`, on Anthropic, Bedrock and Vertex clients."""
 
@@ -61,17 +52,18 @@ class AnthropicInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         )
         self._patcher = patcher = Patcher(telemetry)
         messages, streams, counts = surfaces.Messages(), surfaces.MessageStreams(), surfaces.CountTokens()
+        # Each resource module that exists in the installed SDK is patched when it is imported.
         for module, *names in MESSAGE_RESOURCES:
-            for cls in _classes(module, *names):
-                is_async = cls.__name__.startswith("Async")
-                patcher.patch(cls, "create", messages, is_async=is_async)
-                patcher.patch(cls, "parse", messages, is_async=is_async)
-                patcher.patch(cls, "count_tokens", counts, is_async=is_async)
-                patcher.patch(cls, "stream", streams, make=stream_wrapper)
+            for name in names:
+                is_async = name.startswith("Async")
+                patcher.patch_lazily(module, name, "create", messages, is_async=is_async)
+                patcher.patch_lazily(module, name, "parse", messages, is_async=is_async)
+                patcher.patch_lazily(module, name, "count_tokens", counts, is_async=is_async)
+                patcher.patch_lazily(module, name, "stream", streams, make=stream_wrapper)
         completions = surfaces.Completions()
         for module, *names in COMPLETION_RESOURCES:
-            for cls in _classes(module, *names):
-                patcher.patch(cls, "create", completions, is_async=cls.__name__.startswith("Async"))
+            for name in names:
+                patcher.patch_lazily(module, name, "create", completions, is_async=name.startswith("Async"))
         self._native = NativeTracing()
         self._native.stand_aside()
 

@@ -9,15 +9,16 @@ OpenAIInstrumentor().instrument(tracer_provider=..., meter_provider=..., inject_
 
 from __future__ import annotations
 
-import importlib
+import functools
 import inspect
 import logging
 import os
 from collections.abc import Callable, Collection
+from types import ModuleType
 from typing import Any
 
-from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 from opentelemetry.semconv_ai import Patcher, Surface, Telemetry, is_patched
+from opentelemetry.semconv_ai.instrumentor import GenAIInstrumentor
 
 from .streams import end_raw_stream
 
@@ -53,19 +54,26 @@ def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def _class(module: str, name: str) -> type | None:
-    try:
-        return getattr(importlib.import_module(module), name, None)
-    except ImportError:
-        logger.debug("%s not in this openai version; not instrumented", module)
-        return None
-
-
 def _accepts(owner: type | None, method: str, parameter: str) -> bool:
     try:
         return parameter in inspect.signature(getattr(owner, method)).parameters
     except (AttributeError, TypeError, ValueError):
         return False
+
+
+def _patch_resources(
+    patcher: Patcher, surfaces: dict[str, Surface], methods: list[tuple[str, str, str]], module: ModuleType
+) -> None:
+    for name, method, kind in methods:
+        surface = surfaces[kind]
+        if kind in ("chat", "text") and method == "create":
+            # SDKs older than the `stream_options` parameter get it through extra_body instead.
+            accepts = _accepts(getattr(module, name, None), method, "stream_options")
+            surface.stream_options_param = accepts  # type: ignore[attr-defined]
+        for prefix, is_async in (("", False), ("Async", True)):
+            owner = getattr(module, prefix + name, None)
+            if isinstance(owner, type) and not is_patched(owner.__dict__.get(method)):
+                patcher.patch(owner, method, surface, is_async=is_async)
 
 
 def _closing(original: Callable[..., Any], telemetry: Telemetry, surface: Surface) -> Callable[..., Any]:
@@ -98,7 +106,7 @@ def _closing_async(
     return close
 
 
-class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+class OpenAIInstrumentor(GenAIInstrumentor):
     """Instruments chat completions, completions, embeddings, responses and images, sync and async.
 
     `inject_stream_usage=True` (or `OTEL_INSTRUMENTATION_OPENAI_STREAM_USAGE=true`) asks streamed chat and
@@ -121,25 +129,22 @@ class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             _SCOPE, kwargs.get("tracer_provider"), kwargs.get("meter_provider"), __version__
         )
         patcher = self._patcher = Patcher(telemetry)
-        chat_class = _class("openai.resources.chat.completions", "Completions")
-        text_class = _class("openai.resources.completions", "Completions")
         surfaces: dict[str, Surface] = {
-            "chat": adapter.ChatCompletions(bool(inject), _accepts(chat_class, "create", "stream_options")),
-            "text": adapter.TextCompletions(bool(inject), _accepts(text_class, "create", "stream_options")),
+            "chat": adapter.ChatCompletions(bool(inject)),
+            "text": adapter.TextCompletions(bool(inject)),
             "embeddings": adapter.Embeddings(),
             "responses": adapter.Responses(),
             "images": adapter.Images(),
         }
+        # openai imports most resources on first use: patch each module when it is imported.
+        by_module: dict[str, list[tuple[str, str, str]]] = {}
         for module, name, method, kind in _METHODS:
-            for prefix, is_async in (("", False), ("Async", True)):
-                owner = _class(module, prefix + name)
-                if owner is not None and not is_patched(owner.__dict__.get(method)):
-                    patcher.patch(owner, method, surfaces[kind], is_async=is_async)
+            by_module.setdefault(module, []).append((name, method, kind))
+        for module, methods in by_module.items():
+            patcher.when_imported(module, functools.partial(_patch_resources, patcher, surfaces, methods))
         for module, name in _HELPER_STREAMS:
             for prefix, make in (("", _closing), ("Async", _closing_async)):
-                owner = _class(module, prefix + name)
-                if owner is not None:
-                    patcher.patch(owner, "close", Surface(), make=make)
+                patcher.patch_lazily(module, prefix + name, "close", Surface(), make=make)
 
     def _uninstrument(self, **kwargs: Any) -> None:
         if self._patcher is not None:
