@@ -130,6 +130,7 @@ class Operation:
     __slots__ = (
         "_ended",
         "_metrics",
+        "_span_attributes",
         "_t0",
         "_token",
         "cache_creation_tokens",
@@ -162,6 +163,7 @@ class Operation:
         self._t0 = perf_counter()
         self._ended = False
         self._metrics = telemetry.metrics
+        self._span_attributes: dict[str, Any] | None = None
         self.operation = operation
         self.provider = request.provider
         self.model = model = normalize_model(request.model)
@@ -237,7 +239,7 @@ class Operation:
         if isinstance(response_id, str) and response_id:
             self.response_id = response_id
         if finish_reasons:
-            self.finish_reasons = tuple(str(r) for r in finish_reasons if r is not None)
+            self.finish_reasons = tuple(str(r)[:64] for r in finish_reasons if r is not None)
 
     def set_usage(
         self,
@@ -264,8 +266,19 @@ class Operation:
         self.output_messages = messages
 
     def set_attributes(self, attributes: dict[str, Any]) -> None:
-        """Span-only attributes (never metric labels)."""
-        self.span.set_attributes(attributes)
+        """Span-only attributes (never metric labels).
+
+        Held until the operation ends and written with the end's own attributes: each SDK
+        `set_attributes` call takes the span's lock and validates every value.
+        """
+        if self._ended:
+            self.span.set_attributes(attributes)
+            return
+        pending = self._span_attributes
+        if pending is None:
+            self._span_attributes = dict(attributes)
+        else:
+            pending.update(attributes)
 
     def stream(self, result: Any, handler: ChunkHandler | None = None) -> Any:
         """Hand the operation to a stream proxy around `result`; it ends when the stream does."""
@@ -341,6 +354,10 @@ class Operation:
             cost = self._price()
             if isinstance(cost, float):
                 attributes[names.USAGE_COST_USD] = cost
+        pending = self._span_attributes
+        if pending:
+            pending.update(attributes)  # the end's own values win, as when they were set last
+            attributes = pending
         span.set_attributes(attributes)
         span.end()
         self._metrics.record_operation(

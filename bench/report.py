@@ -1,0 +1,239 @@
+"""Turning worker results into the benchmark table (Markdown, which also reads well as plain text)."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import canned
+
+TITLES = {
+    "openai_chat": "OpenAI chat",
+    "openai_stream_20": "OpenAI stream, 20 chunks",
+    "openai_stream_200": "OpenAI stream, 200 chunks",
+    "anthropic_message": "Anthropic message",
+    "anthropic_stream": "Anthropic stream, 20 events",
+    "openai_embeddings": "OpenAI embeddings",
+}
+NON_STREAMING = ("openai_chat", "anthropic_message", "openai_embeddings")
+ADDED_SHARE_GOAL = 0.10
+PEER_FRACTION_GOAL = 0.10
+CHUNK_GOAL_US = 2.0
+INIT_GOAL_MS = 150.0
+INIT_GOAL_MIB = 20.0
+SCRAPE_GOAL_MS = 50.0
+MEMORY_GOAL_MIB = 1.0
+MIB = 1024 * 1024
+SDK_SPANS_NOTE = (
+    "anthropic 2.x makes its own span per call (scope com.anthropic.sdk.python) once a TracerProvider is "
+    "set, so the bare rounds after setup include it and the before-setup column does not"
+)
+
+
+def us(seconds: float) -> float:
+    return seconds * 1e6
+
+
+def min_med(values: Sequence[float]) -> tuple[float, float]:
+    return min(values), statistics.median(values)
+
+
+@dataclass
+class CallRow:
+    """One workload under one setup: bare and instrumented CPU per call, from one worker process."""
+
+    workload: str
+    setup: str  # display name
+    content: bool
+    result: dict[str, Any]
+    ours: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.result.get("status") == "ok"
+
+    def bare_before_setup(self) -> tuple[float, float]:
+        return min_med([us(v) for v in self.result["bare_before_setup"]])
+
+    def bare(self) -> tuple[float, float]:
+        return min_med([us(v) for v in self.result["bare"]])
+
+    def instrumented(self) -> tuple[float, float]:
+        return min_med([us(v) for v in self.result["instrumented"]])
+
+    def added(self) -> tuple[float, float]:
+        (bare_min, bare_med), (inst_min, inst_med) = self.bare(), self.instrumented()
+        return inst_min - bare_min, inst_med - bare_med
+
+
+def _pair(values: tuple[float, float], digits: int = 0) -> str:
+    return f"{values[0]:,.{digits}f} / {values[1]:,.{digits}f}"
+
+
+def _verdict(passed: bool | None) -> str:
+    return "" if passed is None else ("PASS" if passed else "**FAIL**")
+
+
+class Notes:
+    """Footnotes, numbered in order of first use."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def mark(self, notes: Sequence[str]) -> str:
+        marks = []
+        for note in notes:
+            if note not in self.items:
+                self.items.append(note)
+            marks.append(f"[{self.items.index(note) + 1}]")
+        return " ".join(marks)
+
+    def render(self) -> list[str]:
+        return [f"[{i}] {note}" for i, note in enumerate(self.items, 1)]
+
+
+def best_peer_added(rows: Sequence[CallRow], workload: str) -> tuple[float, str] | None:
+    """The smallest median added cost among the peers that ran `workload` with content off."""
+    found = [
+        (r.added()[1], r.setup)
+        for r in rows
+        if not r.ours and r.ok and not r.content and r.workload == workload
+    ]
+    return min(found) if found else None
+
+
+def call_table(rows: Sequence[CallRow], notes: Notes, content: bool) -> list[str]:
+    head = "| call | setup | before setup µs | bare µs | instrumented µs | added µs | added % | spans/call "
+    lines = [head + "| goal | result |", "|---|---|---:|---:|---:|---:|---:|---:|---|---|"]
+    for workload in TITLES:
+        for row in (r for r in rows if r.workload == workload and r.content == content):
+            sdk_note = [SDK_SPANS_NOTE] if row.ok and row.result.get("sdk_spans_per_call") else []
+            mark = notes.mark([*row.notes, *sdk_note])
+            setup = f"{row.setup} {mark}".strip()
+            if not row.ok:
+                status = row.result.get("status", "no result")
+                lines.append(f"| {TITLES[workload]} | {setup} | {status} | | | | | | | |")
+                continue
+            bare, inst, added = row.bare(), row.instrumented(), row.added()
+            share = 100 * added[1] / bare[1]
+            goal, passed = "", None
+            if row.ours and not content and workload in NON_STREAMING:
+                limit = ADDED_SHARE_GOAL * bare[1]
+                goal = f"≤ {limit:,.0f} (10 %)"
+                passed = added[1] <= limit
+                best = best_peer_added(rows, workload)
+                if best is not None and best[0] > 0:
+                    goal += f", ≤ {best[0] * PEER_FRACTION_GOAL:,.0f} (best peer / 10)"
+                    passed = passed and added[1] <= best[0] * PEER_FRACTION_GOAL
+            spans = f"{row.result.get('spans_per_call', 0):g}"
+            if row.result.get("sdk_spans_per_call"):
+                spans += f" + {row.result['sdk_spans_per_call']:g} SDK"
+            before = row.bare_before_setup()[1]
+            cells = [TITLES[workload], setup, f"{before:,.0f}", _pair(bare), _pair(inst), _pair(added)]
+            cells += [f"{share:.1f} %", spans, goal, _verdict(passed)]
+            lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def per_chunk(short: CallRow, long: CallRow) -> tuple[float, float]:
+    """Added CPU per chunk: the slope from the 20- to the 200-chunk stream.
+
+    min: from the minimum rounds; median: over rounds of the slope within each round, whose four
+    measurements (both streams, instrumented and bare) ran back to back in one process.
+    """
+    chunks = canned.STREAM_CHUNKS[long.workload] - canned.STREAM_CHUNKS[short.workload]
+    low = (long.added()[0] - short.added()[0]) / chunks
+    pairs = zip(
+        long.result["instrumented"],
+        long.result["bare"],
+        short.result["instrumented"],
+        short.result["bare"],
+        strict=False,
+    )
+    slopes = [us((a - b) - (c - d)) / chunks for a, b, c, d in pairs]
+    return low, statistics.median(slopes)
+
+
+def chunk_table(rows: Sequence[CallRow], notes: Notes) -> list[str]:
+    lines = ["| setup | content | added µs per chunk | goal | result |", "|---|---|---:|---|---|"]
+    for short in (r for r in rows if r.workload == "openai_stream_20" and r.ok):
+        same = [r for r in rows if r.setup == short.setup and r.content == short.content]
+        long = next((r for r in same if r.workload == "openai_stream_200" and r.ok), None)
+        if long is None:
+            continue
+        slope = per_chunk(short, long)
+        passed = slope[1] <= CHUNK_GOAL_US if short.ours and not short.content else None
+        goal = f"≤ {CHUNK_GOAL_US:g}" if passed is not None else ""
+        content = "on" if short.content else "off"
+        lines.append(f"| {short.setup} | {content} | {_pair(slope, 2)} | {goal} | {_verdict(passed)} |")
+    return lines
+
+
+def setup_table(results: Sequence[tuple[str, bool, list[dict[str, Any]]]], notes: Notes) -> list[str]:
+    head = (
+        "| setup | time ms | CPU ms | RSS added MiB | RSS added, price catalog loaded, MiB | goal | result |"
+    )
+    lines = [head, "|---|---:|---:|---:|---:|---|---|"]
+    for name, ours, runs in results:
+        good = [r for r in runs if r.get("status") == "ok"]
+        if not good:
+            status = runs[0].get("status", "no result") if runs else "no result"
+            lines.append(f"| {name} | {status} | | | | | |")
+            continue
+        wall = min_med([r["seconds"] * 1000 for r in good])
+        cpu = min_med([r["cpu_seconds"] * 1000 for r in good])
+        rss = min_med([r["rss_delta"] / MIB for r in good])
+        settled = min_med([r.get("rss_settled_delta", r["rss_delta"]) / MIB for r in good])
+        goal, passed = "", None
+        if ours:
+            goal = f"≤ {INIT_GOAL_MS:g} ms, ≤ {INIT_GOAL_MIB:g} MiB"
+            passed = wall[1] <= INIT_GOAL_MS and settled[1] <= INIT_GOAL_MIB
+        mark = notes.mark([f"{name}: {note}" for note in good[0].get("notes", [])])
+        cells = [
+            f"{name} {mark}".strip(),
+            _pair(wall, 1),
+            _pair(cpu, 1),
+            _pair(rss, 1),
+            _pair(settled, 1),
+            goal,
+        ]
+        lines.append("| " + " | ".join([*cells, _verdict(passed)]) + " |")
+    return lines
+
+
+def scrape_table(result: dict[str, Any]) -> list[str]:
+    lines = ["| measurement | min / median ms | goal | result |", "|---|---:|---|---|"]
+    if result.get("status") != "ok":
+        return [*lines, f"| scrape | {result.get('status', 'no result')} | | |"]
+    size = f"{result['label_sets']} label sets, {result['series']:,} samples, {result['bytes'] / MIB:.1f} MiB"
+    wall = min_med([v * 1000 for v in result["wall"]])
+    lines.append(f"| `generate_latest()` ({size}) | {_pair(wall, 1)} | | |")
+    lines.append(f"| same, CPU | {_pair(min_med([v * 1000 for v in result['cpu']]), 1)} | | |")
+    measured = wall
+    if result.get("http"):
+        measured = min_med([v * 1000 for v in result["http"]])
+        lines.append(f"| HTTP GET /metrics of `init()`'s server | {_pair(measured, 1)} | | |")
+    passed = measured[1] <= SCRAPE_GOAL_MS
+    lines[-1] = lines[-1][: -len("| | |")] + f"| ≤ {SCRAPE_GOAL_MS:g} ms | {_verdict(passed)} |"
+    return lines
+
+
+def memory_table(result: dict[str, Any]) -> list[str]:
+    head = "| path | calls | RSS growth MiB | objects growth | allocated blocks growth | goal | result |"
+    lines = [head, "|---|---:|---:|---:|---:|---|---|"]
+    if result.get("status") != "ok":
+        return [*lines, f"| memory | {result.get('status', 'no result')} | | | | | |"]
+    growth = result["rss_growth"] / MIB
+    calls = f"{result['checkpoint']:,} → {result['calls']:,}"
+    passed = growth <= MEMORY_GOAL_MIB
+    cells = [result["path"], calls, f"{growth:.2f}", f"{result['objects_growth']:,}"]
+    cells += [f"{result.get('blocks_growth', 0):,}", f"≤ {MEMORY_GOAL_MIB:g} MiB", _verdict(passed)]
+    lines.append("| " + " | ".join(cells) + " |")
+    steps = result.get("rss_growth_by_calls") or {}
+    if steps:
+        shown = ", ".join(f"{int(calls):,}: {value / MIB:.2f}" for calls, value in steps.items())
+        lines += ["", f"RSS growth since the checkpoint, MiB, by calls made: {shown}."]
+    return lines
