@@ -170,6 +170,10 @@ def _score(value: Any) -> float | None:
 class _Worker:
     def __init__(self, evaluators: list[tuple[str, Evaluator, bool]], queue_size: int) -> None:
         self.evaluators = evaluators  # (name, evaluator, answers only)
+        # The built-ins are a few dict lookups: they run inline, which costs less CPU than handing
+        # each operation to a thread. User evaluators may be slow: only they go to the worker.
+        self.inline = [e for e in evaluators if e[2]]
+        self.queued = [e for e in evaluators if not e[2]]
         self.queue_size = queue_size
         self.queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
         self.answers_only = all(only for _, _, only in evaluators)
@@ -196,18 +200,7 @@ class _Worker:
                 logger.debug("evaluating an operation failed", exc_info=True)
 
     def _evaluate(self, metrics: Any, labels: Any, *fields: Any) -> None:
-        result = EvaluationInput(*fields)
-        answer = result.operation in _ANSWER_OPERATIONS
-        for name, evaluator, answers_only in self.evaluators:
-            if answers_only and not answer:
-                continue
-            try:
-                score = _score(evaluator(result))
-            except Exception:
-                logger.debug("evaluator %s failed", name, exc_info=True)
-                continue
-            if score is not None:
-                metrics.record_quality(labels, name, score)
+        _run(self.queued, metrics, labels, EvaluationInput(*fields))
 
     def close(self, timeout: float | None) -> None:
         """Evaluate what is queued, then end the thread (give up after `timeout` seconds)."""
@@ -229,16 +222,25 @@ class _State:
     worker: _Worker | None = None
 
 
-def _on_end(op: Operation) -> None:
-    worker = _State.worker
-    if worker is None or (worker.answers_only and op.operation not in _ANSWER_OPERATIONS):
-        return
-    if worker.thread is None:
-        worker.ensure_started()
-    # The fields of EvaluationInput, in order; the worker builds the object off the call path.
-    item = (
-        op.metrics,
-        op.labels,
+def _run(
+    evaluators: list[tuple[str, Evaluator, bool]], metrics: Any, labels: Any, result: EvaluationInput
+) -> None:
+    answer = result.operation in _ANSWER_OPERATIONS
+    for name, evaluator, answers_only in evaluators:
+        if answers_only and not answer:
+            continue
+        try:
+            score = _score(evaluator(result))
+        except Exception:
+            logger.debug("evaluator %s failed", name, exc_info=True)
+            continue
+        if score is not None:
+            metrics.record_quality(labels, name, score)
+
+
+def _fields(op: Operation) -> tuple[Any, ...]:
+    """The fields of EvaluationInput, in order."""
+    return (
         op.operation,
         op.provider,
         op.model,
@@ -251,8 +253,21 @@ def _on_end(op: Operation) -> None:
         op.input_tokens,
         op.output_tokens,
     )
+
+
+def _on_end(op: Operation) -> None:
+    worker = _State.worker
+    if worker is None or (worker.answers_only and op.operation not in _ANSWER_OPERATIONS):
+        return
+    if worker.inline and op.operation in _ANSWER_OPERATIONS:
+        _run(worker.inline, op.metrics, op.labels, EvaluationInput(*_fields(op)))
+    if not worker.queued:
+        return
+    if worker.thread is None:
+        worker.ensure_started()
+    # The worker builds the EvaluationInput off the call path.
     try:
-        worker.queue.put_nowait(item)
+        worker.queue.put_nowait((op.metrics, op.labels, *_fields(op)))
     except queue.Full:
         op.metrics.record_dropped_evaluation(op.labels)
 
