@@ -13,18 +13,18 @@ from opentelemetry.instrumentation.anthropic import AnthropicInstrumentor
 from opentelemetry.instrumentation.openai import OpenAIInstrumentor
 from opentelemetry.semconv_ai.testing import Capture
 
-settings.register_profile(
-    "fast", max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-settings.register_profile(
-    "long", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-settings.register_profile(
-    "custom",
-    max_examples=int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "100")),
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+# fast: every `make test`; long: the nightly job; custom: a one-off sweep of HYPOTHESIS_MAX_EXAMPLES.
+for _profile, _examples in (
+    ("fast", 30),
+    ("long", 2000),
+    ("custom", int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "100"))),
+):
+    settings.register_profile(
+        _profile,
+        max_examples=_examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+    )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
 
 API_KEY = "sk-test-0123456789abcdefghijklmn"
