@@ -159,11 +159,12 @@ def run(prometheus_binary: str) -> Iterator[Run]:
                 "a scrape after the workload",
                 lambda: [v for _, v in prometheus.query(f"timestamp(up{{{JOB}}})") if v > done + 0.2],
             )[0]
+            # Every group must have finished an evaluation after it: a rule queried while its group is
+            # mid-evaluation still returns the previous evaluation's value. A group's evaluation
+            # timestamp is its interval slot, up to one interval (1 s) before the reported start.
             _wait(
-                "a rule evaluation after that scrape",
-                lambda: [
-                    v for _, v in prometheus.query("timestamp(model:llm_requests:rate5m)") if v > scrape_at
-                ],
+                "every rule group evaluated after that scrape",
+                lambda: prometheus.rules_evaluated_after(scrape_at + 1.0),
             )
             yield Run(prometheus, scrape_at)
         finally:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -16,6 +17,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -156,6 +158,11 @@ class Prometheus:
     def rule_groups(self) -> list[dict[str, Any]]:
         return list(self._api("rules").get("groups", []))
 
+    def rules_evaluated_after(self, at: float) -> bool:
+        """Whether every rule group has finished an evaluation that started after `at` (Unix time)."""
+        groups = self.rule_groups()
+        return bool(groups) and all(_unix(group.get("lastEvaluation", "")) > at for group in groups)
+
     def _api(self, path: str, params: dict[str, str] | None = None) -> Any:
         url = f"{self.url}/api/v1/{path}"
         if params:
@@ -191,3 +198,12 @@ class Prometheus:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def _unix(rfc3339: str) -> float:
+    """Prometheus' RFC 3339 timestamps carry nanoseconds, more than datetime parses everywhere."""
+    match = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?Z$", rfc3339)
+    if not match:
+        return 0.0
+    whole = datetime.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+    return whole.timestamp() + float(match.group(2) or 0)
