@@ -9,7 +9,16 @@ from typing import Any
 import pytest
 
 from openllmetry import evaluators
-from opentelemetry.semconv_ai import Operation, Patcher, Request, Surface, Telemetry, metrics_for, pricing
+from opentelemetry.semconv_ai import (
+    Operation,
+    Patcher,
+    Request,
+    Surface,
+    Telemetry,
+    config,
+    metrics_for,
+    pricing,
+)
 from opentelemetry.semconv_ai.pricing import NoPrices
 from opentelemetry.semconv_ai.testing import Capture
 
@@ -23,6 +32,7 @@ def cap() -> Iterator[Capture]:
     capture = Capture()
     yield capture
     evaluators.stop()
+    config.reset()
     pricing.set_pricer(None)
     capture.shutdown()
 
@@ -47,8 +57,15 @@ def run(
     )
     op.set_response(model=model, finish_reasons=finish)
     op.set_usage(input_tokens=3, output_tokens=2)
-    if op.collect_output and output is not None:
-        op.set_output(output)
+    if output is not None:
+        if op.collect_output:
+            op.set_output(output)
+        else:  # what adapters report when no content is kept
+            op.answered = any(
+                p["type"] != "reasoning" and (p["type"] != "text" or p["content"].strip())
+                for m in output
+                for p in m["parts"]
+            )
     if fail is not None:
         op.fail(fail)
     else:
@@ -77,7 +94,9 @@ def test_builtin_finish_reason(cap: Capture) -> None:
     assert {p.attributes["evaluator"] for p in cap.metrics()[QUALITY]} == {"finish_reason"}
 
 
-def test_builtin_non_empty(cap: Capture) -> None:
+@pytest.mark.parametrize("content", [False, True], ids=["answered-flag", "captured-messages"])
+def test_builtin_non_empty(cap: Capture, content: bool) -> None:
+    config.configure(capture_content=content)
     evaluators.start(builtins=["non_empty"])
     run(cap, finish=["stop"], output=text("hello"))
     call = {"type": "tool_call", "id": "c1", "name": "lookup", "arguments": {}}
@@ -290,3 +309,55 @@ def test_with_the_real_openai_client(cap: Capture, mock_provider: Any) -> None:
     assert scores(cap, "non_empty", **openai_labels) == (4, 4.0)
     assert scores(cap, "json_valid", **openai_labels) == (2, 1.0)
     assert "answer in JSON" not in repr([dict(s.attributes) for s in cap.spans()])
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+def test_non_empty_from_real_clients_without_content(
+    cap: Capture, mock_provider: Any, provider: str, stream: bool
+) -> None:
+    """With content capture off, adapters report whether there was an answer without keeping its text."""
+    module = pytest.importorskip(f"opentelemetry.instrumentation.{provider}")
+    instrumentor = module.OpenAIInstrumentor() if provider == "openai" else module.AnthropicInstrumentor()
+    instrumentor.instrument(tracer_provider=cap.tracer_provider, meter_provider=cap.meter_provider)
+    evaluators.start(builtins=["non_empty"])
+    replies = [{"x-mock-reply": "an answer"}, {"x-mock-reply": ""}, {"x-mock-tool-call": "lookup"}]
+    try:
+        if provider == "openai":
+            import openai
+
+            client: Any = openai.OpenAI(
+                base_url=mock_provider.openai_base_url, api_key="sk-test", max_retries=0
+            )
+            for headers in replies:
+                result = client.chat.completions.create(
+                    model="m-1",
+                    messages=[{"role": "user", "content": "hi"}],
+                    stream=stream,
+                    extra_headers=headers,
+                )
+                if stream:
+                    list(result)
+        else:
+            import anthropic
+
+            client = anthropic.Anthropic(
+                base_url=mock_provider.anthropic_base_url, api_key="sk-test", max_retries=0
+            )
+            tools = [{"name": "lookup", "description": "d", "input_schema": {"type": "object"}}]
+            for headers in replies:
+                result = client.messages.create(
+                    model="m-1",
+                    max_tokens=64,
+                    messages=[{"role": "user", "content": "hi"}],
+                    tools=tools,
+                    stream=stream,
+                    extra_headers=headers,
+                )
+                if stream:
+                    list(result)
+        evaluators.stop()
+    finally:
+        client.close()
+        instrumentor.uninstrument()
+    assert scores(cap, "non_empty", provider=provider) == (3, 2.0)

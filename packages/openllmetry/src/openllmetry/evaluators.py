@@ -34,6 +34,7 @@ from opentelemetry.semconv_ai import (
     remove_end_hook,
 )
 from opentelemetry.semconv_ai.labels import normalize_model
+from opentelemetry.semconv_ai.operation import JSON_CONTENT
 
 logger = logging.getLogger("openllmetry")
 
@@ -55,6 +56,7 @@ class EvaluationInput:
     error_type: str | None  # set when the operation failed
     input_tokens: int | None
     output_tokens: int | None
+    answered: bool | None = None  # output had text or tool calls; known even when messages are not kept
 
     @property
     def text(self) -> str:
@@ -110,8 +112,10 @@ def finish_reason(result: EvaluationInput) -> float | None:
 
 def non_empty(result: EvaluationInput) -> float | None:
     """1 when the answer has text or tool calls (or other output parts), 0 when it is empty."""
-    if result.error_type is not None or result.output_messages is None:
+    if result.error_type is not None:
         return None
+    if result.output_messages is None:
+        return None if result.answered is None else float(result.answered)
     for message in result.output_messages:
         for part in _parts(message):
             kind = part.get("type")
@@ -146,7 +150,7 @@ BUILTINS: dict[str, Evaluator] = {
     "non_empty": non_empty,
     "json_valid": json_valid,
 }
-_NEEDS_CONTENT = frozenset({"non_empty", "json_valid"})
+_NEEDS_JSON_CONTENT = frozenset({"json_valid"})  # non_empty reads op.answered, kept without content
 
 
 # -- the worker ---------------------------------------------------------------------------------
@@ -177,7 +181,10 @@ class _Worker:
         self.queue_size = queue_size
         self.queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
         self.answers_only = all(only for _, _, only in evaluators)
-        self.wants_content = any(only is False or name in _NEEDS_CONTENT for name, _, only in evaluators)
+        # User evaluators may read any output; json_valid only the answers that were asked to be JSON.
+        self.wants_content: bool | str = any(only is False for _, _, only in evaluators) or (
+            JSON_CONTENT if any(name in _NEEDS_JSON_CONTENT for name, _, _ in evaluators) else False
+        )
         self.thread: threading.Thread | None = None
         self.closed = False
         self._lock = threading.Lock()
@@ -252,6 +259,7 @@ def _fields(op: Operation) -> tuple[Any, ...]:
         op.error_type,
         op.input_tokens,
         op.output_tokens,
+        op.answered,
     )
 
 

@@ -9,11 +9,13 @@ CAPTURE_CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 MAX_CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_MAX_CONTENT_BYTES"
 METRIC_FAMILIES_ENV = "OPENLLMETRY_METRIC_FAMILIES"
 CARDINALITY_LIMIT_ENV = "OPENLLMETRY_CARDINALITY_LIMIT"
+FAST_HISTOGRAMS_ENV = "OPENLLMETRY_FAST_HISTOGRAMS"
 
 LLM_FAMILY = "llm"
 GENAI_FAMILY = "gen_ai"
 ALL_FAMILIES = frozenset({LLM_FAMILY, GENAI_FAMILY})
 
+_FALSE = {"0", "false", "no", "off"}
 _TRUE = {"1", "true", "yes", "on", "span_only", "span_and_event", "event_only"}
 
 
@@ -43,6 +45,7 @@ class Settings:
     max_content_bytes: int = 16384
     metric_families: frozenset[str] = field(default_factory=lambda: ALL_FAMILIES)
     cardinality_limit: int = 1000
+    fast_histograms: bool = True  # read when a MeterProvider's instruments are created
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -51,6 +54,7 @@ class Settings:
             max_content_bytes=_env_int(MAX_CONTENT_ENV, 16384),
             metric_families=parse_families(os.environ.get(METRIC_FAMILIES_ENV)),
             cardinality_limit=_env_int(CARDINALITY_LIMIT_ENV, 1000),
+            fast_histograms=os.environ.get(FAST_HISTOGRAMS_ENV, "").strip().lower() not in _FALSE,
         )
 
 

@@ -1,11 +1,13 @@
 """The instruments of one MeterProvider, and the cheap path that records an operation.
 
 Counters are observable: the call path only adds to dicts under one lock, and the totals are
-read when a reader collects. Histograms are the SDK's own, recorded with prebuilt attributes.
+read when a reader collects. Histograms are the SDK's own, fed through `histograms.FastHistogram`,
+which counts into buckets on the call path and hands the counts to the SDK at collection.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import weakref
@@ -18,10 +20,12 @@ from opentelemetry.metrics import CallbackOptions, Observation
 from . import instruments as spec
 from . import names
 from .config import GENAI_FAMILY, LLM_FAMILY, settings
+from .histograms import Batcher, FastHistogram
 from .labels import GenAILabels, LabelCache, LLMLabels
 from .version import __version__
 
 SCOPE = "opentelemetry.semconv_ai"
+logger = logging.getLogger(SCOPE)
 
 _Store = dict[Any, list[Any]]
 
@@ -40,7 +44,8 @@ class Metrics:
         self.labels = LabelCache(settings.cardinality_limit)
         self._lock = threading.Lock()
         self._stores: dict[str, _Store] = {}
-        self._histograms: dict[str, Any] = {}
+        self._histograms: dict[str, FastHistogram] = {}
+        self._batcher = Batcher(settings.fast_histograms)
         for item in spec.ALL_SPECS:
             if item.kind == spec.COUNTER:
                 store: _Store = {}
@@ -49,12 +54,16 @@ class Metrics:
                     item.name, callbacks=[self._observer(store)], unit=item.unit, description=item.description
                 )
             else:
-                self._histograms[item.name] = meter.create_histogram(
+                histogram = meter.create_histogram(
                     item.name,
                     unit=item.unit,
                     description=item.description,
                     explicit_bucket_boundaries_advisory=list(item.buckets or ()),
                 )
+                self._histograms[item.name] = self._batcher.histogram(histogram, tuple(item.buckets or ()))
+        # Observable callbacks run at the start of every collection: the histograms' counts go in then.
+        # The gauge itself never has a point, so no reader exports it.
+        meter.create_observable_gauge(f"{SCOPE}.flush", callbacks=[self._flush])
         s = self._stores
         self._requests = s[spec.REQUESTS.name]
         self._errors = s[spec.ERRORS.name]
@@ -81,12 +90,20 @@ class Metrics:
 
         return observe
 
+    def _flush(self, options: CallbackOptions) -> Iterable[Observation]:
+        try:
+            self._batcher.flush()
+        except Exception:
+            logger.debug("histogram flush failed", exc_info=True)
+        return ()
+
     def _after_fork(self) -> None:
         # The child is a new process: a lock held at fork time would never be released, and the
         # parent's totals are the parent's to report.
         self._lock = threading.Lock()
         for store in self._stores.values():
             store.clear()
+        self._batcher.after_fork()
 
     def llm_labels(self, provider: str, operation: str, model: str, workflow: str) -> LLMLabels:
         with self._lock:

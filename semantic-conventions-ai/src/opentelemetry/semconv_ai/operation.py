@@ -42,21 +42,32 @@ _OPERATION_KEY = context.create_key("openllmetry-operation")
 
 EndHook = Callable[["Operation"], None]
 _end_hooks: list[EndHook] = []
-_content_hooks = [0]
+# End hooks that need the output content: [on every operation, only when JSON output was requested].
+_content_hooks = [0, 0]
+JSON_CONTENT = "json"
 
 
-def add_end_hook(hook: EndHook, *, wants_content: bool = False) -> None:
-    """Call `hook(op)` after every operation ends (the SDK's evaluators use this)."""
-    _end_hooks.append(hook)
+def _count_content_hook(wants_content: bool | str, step: int) -> None:
     if wants_content:
-        _content_hooks[0] += 1
+        slot = 1 if wants_content == JSON_CONTENT else 0
+        _content_hooks[slot] = max(0, _content_hooks[slot] + step)
 
 
-def remove_end_hook(hook: EndHook, *, wants_content: bool = False) -> None:
+def add_end_hook(hook: EndHook, *, wants_content: bool | str = False) -> None:
+    """Call `hook(op)` after every operation ends (the SDK's evaluators use this).
+
+    `wants_content`: True to have `op.output_messages` collected for every operation, `"json"` only
+    for operations that asked for JSON output. Otherwise a hook sees `op.answered`, which adapters
+    work out without keeping any text.
+    """
+    _end_hooks.append(hook)
+    _count_content_hook(wants_content, 1)
+
+
+def remove_end_hook(hook: EndHook, *, wants_content: bool | str = False) -> None:
     if hook in _end_hooks:
         _end_hooks.remove(hook)
-        if wants_content:
-            _content_hooks[0] = max(0, _content_hooks[0] - 1)
+        _count_content_hook(wants_content, -1)
 
 
 def current_operation() -> Operation | None:
@@ -133,6 +144,7 @@ class Operation:
         "_span_attributes",
         "_t0",
         "_token",
+        "answered",
         "cache_creation_tokens",
         "cache_read_tokens",
         "chunks",
@@ -182,7 +194,13 @@ class Operation:
         self.reasoning_tokens: int | None = None
         self.error_type: str | None = None
         self.output_messages: list[Any] | None = None
-        self.collect_output = settings.capture_content or _content_hooks[0] > 0
+        self.collect_output = (
+            settings.capture_content
+            or _content_hooks[0] > 0
+            or (_content_hooks[1] > 0 and request.output_type == names.OUTPUT_JSON)
+        )
+        # Whether the answer had any output (non-blank text, a tool call, ...); None: not known.
+        self.answered: bool | None = None
         self.streaming = False
         self.t_first: float | None = None
         self.t_last: float | None = None

@@ -14,7 +14,7 @@ from opentelemetry.semconv_ai.content import (
     tool_response_part,
 )
 from opentelemetry.semconv_ai.safe import count as as_count
-from opentelemetry.semconv_ai.safe import field
+from opentelemetry.semconv_ai.safe import field, items
 
 REQUEST_ID = "anthropic.request.id"
 HTTP_STATUS = "http.response.status_code"
@@ -180,6 +180,19 @@ def record_stop(op: Operation, stop_reason: Any, attributes: dict[str, Any] | No
     return reason
 
 
+_SILENT_BLOCKS = frozenset({"thinking", "redacted_thinking"})
+
+
+def has_text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value) and not value.isspace()
+
+
+def block_answers(block: Any) -> bool:
+    """Whether a content block is output: non-blank text, or anything but thinking (a tool call, ...)."""
+    kind = getattr(block, "type", None)
+    return has_text(getattr(block, "text", None)) if kind == "text" else kind not in _SILENT_BLOCKS
+
+
 def record_message(op: Operation, msg: Any) -> None:
     op.set_response(model=msg.model, response_id=msg.id)
     attributes: dict[str, Any] = {}
@@ -192,3 +205,5 @@ def record_message(op: Operation, msg: Any) -> None:
         op.set_attributes(attributes)
     if op.collect_output:
         op.set_output([message("assistant", parts(msg.content), reason)])
+    else:
+        op.answered = any(block_answers(block) for block in items(msg.content))

@@ -31,7 +31,7 @@ from opentelemetry.semconv_ai import (
 from opentelemetry.semconv_ai.content import message, plain, reasoning_part, text_part, tool_call_part
 from opentelemetry.semconv_ai.safe import index
 
-from .mapping import part, record_http, record_stop, record_usage
+from .mapping import block_answers, has_text, part, record_http, record_stop, record_usage
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +87,10 @@ class MessageEvents:
     def on_chunk(self, event: Any) -> None:
         kind = getattr(event, "type", None)
         if kind == "content_block_delta":
-            if self.blocks is not None:
+            if self.blocks is None:
+                if not self.op.answered:
+                    self.op.answered = has_text(getattr(getattr(event, "delta", None), "text", None))
+            else:
                 entry = self.blocks.get(index(getattr(event, "index", 0)))
                 delta = getattr(event, "delta", None)
                 piece = getattr(delta, "text", None) or getattr(delta, "thinking", None)
@@ -101,9 +104,12 @@ class MessageEvents:
         elif kind == "message_delta":
             self.stop_reason = getattr(getattr(event, "delta", None), "stop_reason", None)
             self.delta_usage = getattr(event, "usage", None)
-        elif kind == "content_block_start" and self.blocks is not None:
+        elif kind == "content_block_start":
             block = getattr(event, "content_block", None)
-            self.blocks[index(getattr(event, "index", 0))] = [getattr(block, "type", None), [], block]
+            if self.blocks is not None:
+                self.blocks[index(getattr(event, "index", 0))] = [getattr(block, "type", None), [], block]
+            elif not self.op.answered:
+                self.op.answered = block_answers(block)
 
     def on_end(self) -> None:
         op = self.op
@@ -111,7 +117,9 @@ class MessageEvents:
             # message_start holds a placeholder output count: output is known only from message_delta.
             record_usage(op, self.start_usage, self.delta_usage)
         reason = record_stop(op, self.stop_reason)
-        if self.blocks is not None:
+        if self.blocks is None:
+            op.answered = bool(op.answered)
+        else:
             op.set_output(
                 [message("assistant", [_streamed_part(e) for _, e in sorted(self.blocks.items())], reason)]
             )
@@ -146,11 +154,15 @@ class CompletionChunks:
             self.stop_reason = chunk.stop_reason
         if self.pieces is not None:
             self.pieces.append(chunk.completion)
+        elif not self.op.answered:
+            self.op.answered = has_text(chunk.completion)
 
     def on_end(self) -> None:
         reason = record_stop(self.op, self.stop_reason)
         if self.pieces is not None:
             self.op.set_output([message("assistant", [text_part("".join(self.pieces))], reason)])
+        else:
+            self.op.answered = bool(self.op.answered)
 
 
 def stream_wrapper(original: Callable[..., Any], telemetry: Telemetry, surface: Any) -> Callable[..., Any]:

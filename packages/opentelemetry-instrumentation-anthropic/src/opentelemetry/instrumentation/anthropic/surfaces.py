@@ -8,7 +8,7 @@ import anthropic
 from opentelemetry.semconv_ai import Operation, Request, Surface, names
 from opentelemetry.semconv_ai.content import message, text_part
 
-from .mapping import COUNTED_INPUT_TOKENS, read_request, record_http, record_message, record_stop
+from .mapping import COUNTED_INPUT_TOKENS, has_text, read_request, record_http, record_message, record_stop
 from .streams import CompletionChunks, MessageEvents, watch
 
 _STREAMS = (anthropic.Stream, anthropic.AsyncStream)
@@ -82,4 +82,6 @@ class Completions(AnthropicSurface):
             reason = record_stop(op, result.stop_reason)
             if op.collect_output:
                 op.set_output([message("assistant", [text_part(result.completion)], reason)])
+            else:
+                op.answered = has_text(result.completion)
         return result

@@ -112,6 +112,8 @@ def read_choices(op: Operation, result: Any) -> None:
     _set_openai_extras(op, result)
     if op.collect_output:
         op.set_output(messages.choices_output(choices))
+    elif not op.answered:  # a stream may have seen output that its rebuilt view does not keep
+        op.answered = messages.choices_answered(choices)
 
 
 def response_finish_reason(response: Any) -> str | None:
@@ -135,6 +137,8 @@ def read_response(op: Operation, response: Any) -> None:
     _set_openai_extras(op, response)
     if op.collect_output and finish:
         op.set_output(messages.response_output(response, finish))
+    elif finish:
+        op.answered = messages.response_answered(response)
 
 
 class OpenAISurface(Surface):

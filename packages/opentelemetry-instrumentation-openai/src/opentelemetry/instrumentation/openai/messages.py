@@ -12,7 +12,7 @@ from opentelemetry.semconv_ai.content import (
     tool_call_part,
     tool_response_part,
 )
-from opentelemetry.semconv_ai.safe import field
+from opentelemetry.semconv_ai.safe import field, items
 
 
 def _content_parts(content: Any) -> list[dict[str, Any]]:
@@ -112,6 +112,39 @@ def choices_output(choices: Any) -> list[dict[str, Any]]:
             role = msg.role or "assistant"
         out.append(message(role, parts, choice.finish_reason))
     return out
+
+
+def _has_text(value: Any) -> bool:
+    return isinstance(value, str) and not value.isspace() and bool(value)
+
+
+def choices_answered(choices: Any) -> bool:
+    """Whether `choices_output(choices)` would hold any text or tool call, without building it."""
+    for choice in choices:
+        msg = getattr(choice, "message", None)
+        if msg is None:
+            if _has_text(getattr(choice, "text", None)):
+                return True
+        elif (
+            _has_text(getattr(msg, "content", None))
+            or _has_text(getattr(msg, "refusal", None))
+            or getattr(msg, "tool_calls", None)
+        ):
+            return True
+    return False
+
+
+def response_answered(response: Any) -> bool:
+    """Whether a Responses API answer has non-blank text, a refusal or any item other than reasoning."""
+    for item in items(getattr(response, "output", None)):
+        kind = getattr(item, "type", None)
+        if kind == "message":
+            for content in items(getattr(item, "content", None)):
+                if _has_text(getattr(content, "text", None)) or _has_text(getattr(content, "refusal", None)):
+                    return True
+        elif kind != "reasoning":
+            return True
+    return False
 
 
 def response_output(response: Any, finish_reason: str) -> list[dict[str, Any]]:

@@ -43,6 +43,8 @@ class ChoiceChunks:
                 self.reasons[index(getattr(choice, "index", 0))] = reason
             if self.texts is not None:
                 self._collect(choice)
+            elif not self.op.answered:
+                self.op.answered = _answers(choice, self.chat)
 
     def _collect(self, choice: Any) -> None:
         at = index(getattr(choice, "index", 0))
@@ -89,6 +91,18 @@ class ChoiceChunks:
             system_fingerprint=getattr(last, "system_fingerprint", None),
         )
         self.read(self.op, view)
+
+
+def _answers(choice: Any, chat: bool) -> bool:
+    """Whether a chunk's choice carries non-blank text, a refusal or a tool call."""
+    if not chat:
+        text = getattr(choice, "text", None)
+        return isinstance(text, str) and bool(text) and not text.isspace()
+    delta = getattr(choice, "delta", None)
+    for text in (getattr(delta, "content", None), getattr(delta, "refusal", None)):
+        if isinstance(text, str) and text and not text.isspace():
+            return True
+    return bool(getattr(delta, "tool_calls", None))
 
 
 _CARRY_RESPONSE = frozenset(
