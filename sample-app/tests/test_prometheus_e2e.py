@@ -166,6 +166,22 @@ def run(prometheus_binary: str) -> Iterator[Run]:
                 "every rule group evaluated after that scrape",
                 lambda: prometheus.rules_evaluated_after(scrape_at + 1.0),
             )
+            # And every recorded series' newest sample comes from such an evaluation (its timestamp is
+            # the evaluation's): the tests below read recording rules at their newest sample.
+            recorded = {
+                rule["name"]
+                for group in prometheus.rule_groups()
+                for rule in group["rules"]
+                if rule["type"] == "recording"
+            }
+            _wait(
+                "every recording rule's newest sample to follow that scrape",
+                lambda: all(
+                    stamp > scrape_at
+                    for name in recorded
+                    for _, stamp in prometheus.query(f"timestamp({name})")
+                ),
+            )
             yield Run(prometheus, scrape_at)
         finally:
             if process.poll() is None:

@@ -190,7 +190,9 @@ def has_text(value: Any) -> bool:
 def block_answers(block: Any) -> bool:
     """Whether a content block is output: non-blank text, or anything but thinking (a tool call, ...)."""
     kind = getattr(block, "type", None)
-    return has_text(getattr(block, "text", None)) if kind == "text" else kind not in _SILENT_BLOCKS
+    if kind == "text":
+        return has_text(getattr(block, "text", None))
+    return isinstance(kind, str) and kind not in _SILENT_BLOCKS
 
 
 def record_message(op: Operation, msg: Any) -> None:

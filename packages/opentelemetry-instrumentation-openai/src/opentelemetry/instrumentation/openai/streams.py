@@ -34,10 +34,15 @@ class ChoiceChunks:
 
     def on_chunk(self, chunk: Any) -> None:
         self.last = chunk
-        usage = getattr(chunk, "usage", None)
-        if usage is not None:
-            self.usage = usage
-        for choice in items(getattr(chunk, "choices", None)):
+        choices = getattr(chunk, "choices", None)
+        if not choices or not isinstance(choices, (list, tuple)):
+            # The usage chunk has no choices; a provider that puts usage on a chunk with choices
+            # reports it on its last one, which on_end reads.
+            usage = getattr(chunk, "usage", None)
+            if usage is not None:
+                self.usage = usage
+            return
+        for choice in choices:
             reason = getattr(choice, "finish_reason", None)
             if reason is not None:
                 self.reasons[index(getattr(choice, "index", 0))] = reason
@@ -68,6 +73,9 @@ class ChoiceChunks:
         last = self.last
         if last is None:
             return
+        usage = getattr(last, "usage", None)
+        if usage is not None:
+            self.usage = usage
         choices = []
         for at in sorted(set(self.reasons) | set(self.texts or ())):
             text = "".join(self.texts.get(at, ())) if self.texts is not None else None
