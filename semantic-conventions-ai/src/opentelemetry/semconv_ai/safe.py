@@ -10,7 +10,7 @@ from typing import Any
 
 from .labels import finite_count as count
 
-__all__ = ["count", "field", "index", "items"]
+__all__ = ["count", "field", "has_text", "index", "items"]
 
 
 def field(obj: Any, key: str) -> Any:
@@ -28,3 +28,8 @@ def items(value: Any) -> list[Any] | tuple[Any, ...]:
 def index(value: Any) -> int:
     """A choice or block index usable as a dict key: an int, else 0."""
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def has_text(value: Any) -> bool:
+    """Whether `value` is a string with something other than whitespace in it."""
+    return isinstance(value, str) and bool(value) and not value.isspace()

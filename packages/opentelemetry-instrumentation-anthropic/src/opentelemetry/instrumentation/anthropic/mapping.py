@@ -14,7 +14,7 @@ from opentelemetry.semconv_ai.content import (
     tool_response_part,
 )
 from opentelemetry.semconv_ai.safe import count as as_count
-from opentelemetry.semconv_ai.safe import field, items
+from opentelemetry.semconv_ai.safe import field, has_text, items
 
 REQUEST_ID = "anthropic.request.id"
 HTTP_STATUS = "http.response.status_code"
@@ -181,10 +181,6 @@ def record_stop(op: Operation, stop_reason: Any, attributes: dict[str, Any] | No
 
 
 _SILENT_BLOCKS = frozenset({"thinking", "redacted_thinking"})
-
-
-def has_text(value: Any) -> bool:
-    return isinstance(value, str) and bool(value) and not value.isspace()
 
 
 def block_answers(block: Any) -> bool:

@@ -29,9 +29,9 @@ from opentelemetry.semconv_ai import (
     observe_async,
 )
 from opentelemetry.semconv_ai.content import message, plain, reasoning_part, text_part, tool_call_part
-from opentelemetry.semconv_ai.safe import index
+from opentelemetry.semconv_ai.safe import has_text, index
 
-from .mapping import block_answers, has_text, part, record_http, record_stop, record_usage
+from .mapping import block_answers, part, record_http, record_stop, record_usage
 
 logger = logging.getLogger(__name__)
 

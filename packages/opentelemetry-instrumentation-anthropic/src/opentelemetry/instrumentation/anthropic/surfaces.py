@@ -7,8 +7,9 @@ from typing import Any
 import anthropic
 from opentelemetry.semconv_ai import Operation, Request, Surface, names
 from opentelemetry.semconv_ai.content import message, text_part
+from opentelemetry.semconv_ai.safe import has_text
 
-from .mapping import COUNTED_INPUT_TOKENS, has_text, read_request, record_http, record_message, record_stop
+from .mapping import COUNTED_INPUT_TOKENS, read_request, record_http, record_message, record_stop
 from .streams import CompletionChunks, MessageEvents, watch
 
 _STREAMS = (anthropic.Stream, anthropic.AsyncStream)

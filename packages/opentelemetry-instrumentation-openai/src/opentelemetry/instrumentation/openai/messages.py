@@ -12,7 +12,7 @@ from opentelemetry.semconv_ai.content import (
     tool_call_part,
     tool_response_part,
 )
-from opentelemetry.semconv_ai.safe import field, items
+from opentelemetry.semconv_ai.safe import field, has_text, items
 
 
 def _content_parts(content: Any) -> list[dict[str, Any]]:
@@ -114,20 +114,16 @@ def choices_output(choices: Any) -> list[dict[str, Any]]:
     return out
 
 
-def _has_text(value: Any) -> bool:
-    return isinstance(value, str) and not value.isspace() and bool(value)
-
-
 def choices_answered(choices: Any) -> bool:
     """Whether `choices_output(choices)` would hold any text or tool call, without building it."""
     for choice in choices:
         msg = getattr(choice, "message", None)
         if msg is None:
-            if _has_text(getattr(choice, "text", None)):
+            if has_text(getattr(choice, "text", None)):
                 return True
         elif (
-            _has_text(getattr(msg, "content", None))
-            or _has_text(getattr(msg, "refusal", None))
+            has_text(getattr(msg, "content", None))
+            or has_text(getattr(msg, "refusal", None))
             or getattr(msg, "tool_calls", None)
         ):
             return True
@@ -140,7 +136,7 @@ def response_answered(response: Any) -> bool:
         kind = getattr(item, "type", None)
         if kind == "message":
             for content in items(getattr(item, "content", None)):
-                if _has_text(getattr(content, "text", None)) or _has_text(getattr(content, "refusal", None)):
+                if has_text(getattr(content, "text", None)) or has_text(getattr(content, "refusal", None)):
                     return True
         elif kind != "reasoning":
             return True

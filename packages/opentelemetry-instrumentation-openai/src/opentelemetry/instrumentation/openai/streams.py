@@ -11,7 +11,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from opentelemetry.semconv_ai import Operation
-from opentelemetry.semconv_ai.safe import index, items
+from opentelemetry.semconv_ai.safe import has_text, index, items
 from opentelemetry.semconv_ai.stream import AsyncStreamProxy, StreamProxy
 
 Reader = Callable[[Operation, Any], None]
@@ -104,13 +104,13 @@ class ChoiceChunks:
 def _answers(choice: Any, chat: bool) -> bool:
     """Whether a chunk's choice carries non-blank text, a refusal or a tool call."""
     if not chat:
-        text = getattr(choice, "text", None)
-        return isinstance(text, str) and bool(text) and not text.isspace()
+        return has_text(getattr(choice, "text", None))
     delta = getattr(choice, "delta", None)
-    for text in (getattr(delta, "content", None), getattr(delta, "refusal", None)):
-        if isinstance(text, str) and text and not text.isspace():
-            return True
-    return bool(getattr(delta, "tool_calls", None))
+    return (
+        has_text(getattr(delta, "content", None))
+        or has_text(getattr(delta, "refusal", None))
+        or bool(getattr(delta, "tool_calls", None))
+    )
 
 
 _CARRY_RESPONSE = frozenset(
