@@ -26,10 +26,15 @@ format: sync
 bench: sync
 	$(UV) run --frozen python bench/run.py
 
-# The suites of both instrumentors against the oldest supported SDK releases.
+# The core, the SDK and both instrumentors against the oldest supported releases: the provider
+# SDKs, and the OpenTelemetry API, SDK, exporter and instrumentation floors of the pyproject files.
+OLDEST_OTEL = --with 'opentelemetry-api==1.30.0' --with 'opentelemetry-sdk==1.30.0' \
+	--with 'opentelemetry-exporter-prometheus==0.51b0' --with 'opentelemetry-instrumentation==0.51b0' \
+	--with 'opentelemetry-semantic-conventions==0.51b0'
 test-oldest: sync
 	$(UV) run --isolated --with 'openai==1.0.0' --with 'anthropic==0.40.0' --with 'httpx<0.28' \
 		pytest packages/opentelemetry-instrumentation-openai packages/opentelemetry-instrumentation-anthropic
+	$(UV) run --isolated $(OLDEST_OTEL) pytest semantic-conventions-ai packages
 
 # The long property-based profile (nightly).
 test-long: sync

@@ -64,11 +64,12 @@ class GenAIInstrumentor(abc.ABC):
         if not skip_dep_check:
             conflict = self._check_dependency_conflicts()
             if conflict:
-                if raise_exception_on_conflict:
-                    from opentelemetry.instrumentation.dependencies import DependencyConflictError
-
-                    raise DependencyConflictError(conflict)
-                _LOG.error(conflict._format_message(self.__class__.__name__))
+                error = _conflict_error() if raise_exception_on_conflict else None
+                if error is not None:
+                    raise error(conflict)
+                # Older opentelemetry-instrumentation releases have neither the error nor the message.
+                describe = getattr(conflict, "_format_message", None)
+                _LOG.error(describe(type(self).__name__) if callable(describe) else str(conflict))
                 return None
         result = self._instrument(**kwargs)
         self._is_instrumented_by_opentelemetry = True
@@ -89,3 +90,11 @@ def _register(module: ModuleType) -> None:
 
 
 imports.when_imported("opentelemetry.instrumentation.instrumentor", _register)
+
+
+def _conflict_error() -> Any:
+    try:
+        from opentelemetry.instrumentation.dependencies import DependencyConflictError
+    except ImportError:
+        return None
+    return DependencyConflictError
