@@ -30,7 +30,9 @@ class Call:
     body: Any
     base_url: str
     state: Any = None
-    """Server-wide state shared by all requests (the Anthropic prompt cache lives there)."""
+    """Server-wide state shared by all requests: one attribute per name in a protocol's ``state``."""
+    params: dict[str, str] = field(default_factory=dict)
+    """Path parameters of the route's pattern (``/model/{model}/converse`` gives ``params["model"]``)."""
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name)
@@ -104,5 +106,8 @@ class Frame:
 
 @dataclass
 class StreamReply:
+    """A streamed response: frames are sent as they are (SSE, NDJSON or a binary event stream)."""
+
     frames: list[Frame]
     headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = "text/event-stream; charset=utf-8"

@@ -1,16 +1,15 @@
-"""Anthropic-compatible routes: messages (with prompt caching, thinking, tool use), count_tokens, complete."""
+"""Anthropic's wire protocol: messages (prompt caching, thinking, tool use), count_tokens, complete."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from . import sse, tokens
-from .exchange import ApiError, Call, Frame, Reply, StreamReply
-
-REQUEST_ID_HEADER = "request-id"
+from .. import sse, tokens
+from ..exchange import ApiError, Call, Frame, Reply, StreamReply
+from ..registry import Protocol, register
 
 _ERRORS: dict[int, str] = {
     400: "invalid_request_error",
@@ -261,13 +260,20 @@ def complete(call: Call) -> Reply | StreamReply:
     return Reply(result, output_tokens=tokens.count_tokens(text))
 
 
-ROUTES: dict[tuple[str, str], Callable[[Call], Reply | StreamReply]] = {
-    ("POST", "/v1/messages"): messages,
-    ("POST", "/v1/messages/count_tokens"): count_tokens,
-    ("POST", "/v1/complete"): complete,
-}
-
-
 def owns(path: str, headers: dict[str, str]) -> bool:
-    """Whether errors for this request should use the Anthropic format."""
+    """Unrouted requests that get errors in the Anthropic format."""
     return path.startswith(("/v1/messages", "/v1/complete")) or "anthropic-version" in headers
+
+
+PROTOCOL = register(
+    Protocol(
+        "anthropic",
+        error_reply=error_reply,
+        request_id_header="request-id",
+        owns=owns,
+        state={"prompt_cache": PromptCache},
+    )
+)
+PROTOCOL.add("POST", "/v1/messages", messages)
+PROTOCOL.add("POST", "/v1/messages/count_tokens", count_tokens)
+PROTOCOL.add("POST", "/v1/complete", complete)
