@@ -29,15 +29,17 @@ def error_type(exc: BaseException) -> str:
     try:
         code = _code_from_body(getattr(exc, "body", None))
         if code is None:
-            for attr in ("code", "type"):
+            for attr in ("code", "type", "status"):  # google-genai: status "RESOURCE_EXHAUSTED"
                 value = getattr(exc, attr, None)
                 if isinstance(value, str) and value:
                     code = value
                     break
         if code is None:
-            status = getattr(exc, "status_code", None)
-            if isinstance(status, int) and not isinstance(status, bool):
-                code = str(status)
+            for attr in ("status_code", "code"):  # google-genai's `code` is the HTTP status
+                status = getattr(exc, attr, None)
+                if isinstance(status, int) and not isinstance(status, bool):
+                    code = str(status)
+                    break
         return _bounded(code) if code else type(exc).__name__
     except Exception:
         return type(exc).__name__
