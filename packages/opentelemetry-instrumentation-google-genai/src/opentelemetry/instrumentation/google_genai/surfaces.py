@@ -56,10 +56,11 @@ class GenerateStream(GeminiSurface):
 class Chunks:
     """Each chunk carries the usage so far: the last one counts, never a sum."""
 
-    __slots__ = ("op", "reason", "texts", "usage")
+    __slots__ = ("first", "op", "reason", "texts", "usage")
 
     def __init__(self, op: Operation) -> None:
         self.op = op
+        self.first = True
         self.usage: Any = None
         self.reason: str | None = None
         # Thought pieces, text pieces, other parts of the first candidate; only when output is collected.
@@ -71,8 +72,9 @@ class Chunks:
         usage = chunk.usage_metadata
         if usage is not None:
             self.usage = usage
-        if self.op.response_id is None:
-            self.op.set_response(model=chunk.model_version, response_id=chunk.response_id)
+        if self.first:
+            self.first = False
+            self.op.set_response(model=field(chunk, "model_version"), response_id=field(chunk, "response_id"))
         candidates = items(chunk.candidates)
         if not candidates:
             return
