@@ -34,6 +34,8 @@ OLDEST_OTEL = --with 'opentelemetry-api==1.30.0' --with 'opentelemetry-sdk==1.30
 test-oldest: sync
 	$(UV) run --isolated --with 'openai==1.0.0' --with 'anthropic==0.40.0' --with 'httpx<0.28' \
 		pytest packages/opentelemetry-instrumentation-openai packages/opentelemetry-instrumentation-anthropic
+	$(UV) run --isolated --with 'google-genai==1.0.0' \
+		pytest packages/opentelemetry-instrumentation-google-genai mock-provider/tests/test_mock_gemini.py
 	$(UV) run --isolated $(OLDEST_OTEL) pytest semantic-conventions-ai packages
 
 # The long property-based profile (nightly).
