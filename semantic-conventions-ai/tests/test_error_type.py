@@ -1,0 +1,29 @@
+"""error.type: the provider's code, else the HTTP status, else the class name."""
+
+from __future__ import annotations
+
+from opentelemetry.semconv_ai import error_type
+
+
+class GoogleStyle(Exception):
+    """As google-genai raises: `code` is the HTTP status, `status` Google's canonical code."""
+
+    def __init__(self, code: int, status: str | None) -> None:
+        super().__init__(f"{code} {status}")
+        self.code = code
+        self.status = status
+
+
+class WithBody(Exception):
+    body = {"error": {"type": "rate_limit_error", "message": "slow down"}}
+    status_code = 429
+
+
+def test_google_status_then_http_status():
+    assert error_type(GoogleStyle(429, "RESOURCE_EXHAUSTED")) == "RESOURCE_EXHAUSTED"
+    assert error_type(GoogleStyle(503, None)) == "503"
+
+
+def test_body_code_wins_and_class_name_is_the_last_resort():
+    assert error_type(WithBody()) == "rate_limit_error"
+    assert error_type(ValueError("x")) == "ValueError"
