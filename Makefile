@@ -36,6 +36,7 @@ test-oldest: sync
 		pytest packages/opentelemetry-instrumentation-openai packages/opentelemetry-instrumentation-anthropic
 	$(UV) run --isolated --with 'google-genai==1.0.0' \
 		pytest packages/opentelemetry-instrumentation-google-genai mock-provider/tests/test_mock_gemini.py
+	$(UV) run --isolated --with 'mistralai==1.0.0' pytest packages/opentelemetry-instrumentation-mistralai
 	$(UV) run --isolated $(OLDEST_OTEL) pytest semantic-conventions-ai packages
 
 # The long property-based profile (nightly).

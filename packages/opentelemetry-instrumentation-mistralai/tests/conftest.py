@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from mistral_support import Mistral
+
+from llm_mock import MockProvider
+from opentelemetry.instrumentation.mistralai import MistralAIInstrumentor
+from opentelemetry.semconv_ai import config
+from opentelemetry.semconv_ai.testing import Capture
+
+
+@pytest.fixture
+def capture() -> Iterator[Capture]:
+    cap = Capture()
+    instrumentor = MistralAIInstrumentor()
+    if instrumentor.is_instrumented_by_opentelemetry:  # left on by another test: start afresh
+        instrumentor.uninstrument()
+    instrumentor.instrument(tracer_provider=cap.tracer_provider, meter_provider=cap.meter_provider)
+    yield cap
+    instrumentor.uninstrument()
+    cap.shutdown()
+    config.reset()
+
+
+@pytest.fixture
+def client(mock_provider: MockProvider, capture: Capture) -> Any:
+    """A fresh client per test: its async httpx client belongs to one event loop."""
+    return Mistral(api_key="test-key", server_url=mock_provider.base_url("mistral"))
