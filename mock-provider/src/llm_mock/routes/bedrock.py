@@ -20,13 +20,13 @@ from __future__ import annotations
 import base64
 import json
 import struct
-import threading
 import zlib
 from typing import Any
 
 from .. import tokens
 from ..exchange import ApiError, Call, Frame, Reply, StreamReply
 from ..registry import Protocol, register
+from .anthropic import PromptCache  # the same first-sighting-writes rule
 
 EVENT_STREAM = "application/vnd.amazon.eventstream"
 GUARDRAIL_TEXT = "Sorry, the model cannot answer this question."
@@ -84,24 +84,6 @@ def chunk(body: dict[str, Any], token: bool = False) -> Frame:
 
 
 # --- shared -------------------------------------------------------------------------------------------
-
-
-class PromptCache:
-    """Cacheable prefixes this server has seen: the first sighting writes, later ones read."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._seen: set[str] = set()
-
-    def touch(self, text: str) -> bool:
-        with self._lock:
-            hit = text in self._seen
-            self._seen.add(text)
-            return hit
-
-    def clear(self) -> None:
-        with self._lock:
-            self._seen.clear()
 
 
 def cache_split(call: Call, cacheable: str, fresh: int) -> tuple[int, int, int]:
