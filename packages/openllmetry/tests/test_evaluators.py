@@ -109,10 +109,11 @@ def test_builtin_non_empty(cap: Capture, content: bool) -> None:
     )
     run(cap, finish=["stop"], output=[])
     run(cap, fail=ConnectionError("cut"))  # no answer to judge
-    run(cap, finish=["stop"], output=None)  # the adapter reported no output: no score
+    # No output reported, but 2 output tokens: the core's default answers True (the provider contract).
+    run(cap, finish=["stop"], output=None)
     run(cap, operation="embeddings")  # only operations that answer are judged
     evaluators.stop()
-    assert scores(cap, "non_empty") == (5, 2)
+    assert scores(cap, "non_empty") == (6, 3)
 
 
 def test_builtin_json_valid(cap: Capture) -> None:

@@ -6,10 +6,12 @@ from .content import capture_enabled
 from .context import current_workflow, enter_workflow, exit_workflow
 from .errors import error_type
 from .metrics import Metrics, metrics_for
-from .operation import Operation, Request, Telemetry, add_end_hook, current_operation, remove_end_hook
+from .operation import Operation, add_end_hook, current_operation, remove_end_hook
 from .patch import Patcher, Surface, is_patched
-from .pricing import PENDING, Pricer, Usage, get_pricer, set_pricer
+from .pricing import PENDING, Pricer, Usage, get_pricer, register_price_id, set_pricer
+from .request import Request, Server, request_params, server_from_url
 from .stream import ChunkHandler, Observer, observe, observe_async
+from .telemetry import Telemetry
 from .version import __version__
 
 __all__ = [
@@ -21,6 +23,7 @@ __all__ = [
     "Patcher",
     "Pricer",
     "Request",
+    "Server",
     "Surface",
     "Telemetry",
     "Usage",
@@ -39,7 +42,10 @@ __all__ = [
     "names",
     "observe",
     "observe_async",
+    "register_price_id",
     "remove_end_hook",
+    "request_params",
+    "server_from_url",
     "set_pricer",
     "settings",
 ]

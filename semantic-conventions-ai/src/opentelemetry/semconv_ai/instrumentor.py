@@ -12,11 +12,10 @@ subclass of it, so `isinstance(instrumentor, BaseInstrumentor)` holds as before.
 
 from __future__ import annotations
 
-import abc
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import dependencies, imports
 
@@ -24,11 +23,50 @@ from . import dependencies, imports
 _LOG = logging.getLogger("opentelemetry.instrumentation.instrumentor")
 
 
-class GenAIInstrumentor(abc.ABC):
-    """Subclass it, implement `instrumentation_dependencies`, `_instrument` and `_uninstrument`."""
+_SAME = "Async"  # `Patch.async_owner` default: "Async" + owner
+
+
+class Patch(NamedTuple):
+    """One row of an instrumentor's table: patch `module.owner.method` when `module` is imported.
+
+    `async_owner`: the async twin's class (default `"Async" + owner`; None: none), patched as a
+    coroutine method when it exists. `deferred`: the method returns a context manager that sends the
+    request on enter (`.stream()` managers). `make`: a wrapper factory of your own (see `Patcher.patch`).
+    """
+
+    module: str
+    owner: str
+    method: str
+    surface: Any
+    async_owner: str | None = _SAME
+    deferred: bool = False
+    make: Any = None
+
+
+def _scope(cls: type) -> str:
+    parts = cls.__module__.split(".")
+    if parts[:2] == ["opentelemetry", "instrumentation"] and len(parts) > 2:
+        return ".".join(parts[:3])
+    return cls.__module__
+
+
+class GenAIInstrumentor:
+    """Subclass it and give `instruments` and `patches()` (see the core README's provider contract).
+
+    Instrumentors that patch by hand implement `instrumentation_dependencies`, `_instrument` and
+    `_uninstrument` themselves, as with `BaseInstrumentor`.
+    """
 
     _instance: GenAIInstrumentor | None = None
     _is_instrumented_by_opentelemetry = False
+    instruments: Collection[str] = ()
+    """The instrumented libraries, as requirements: `("openai >= 1.0, < 4",)`."""
+    scope: str | None = None
+    """The instrumentation scope; default: the top module (`opentelemetry.instrumentation.acme`)."""
+    version: str | None = None
+    """The instrumentation scope's version (your package's)."""
+    telemetry: Any = None
+    patcher: Any = None
 
     def __new__(cls, *args: Any, **kwargs: Any) -> GenAIInstrumentor:
         instance = cls.__dict__.get("_instance")  # per class: a subclass never gets its parent's instance
@@ -40,16 +78,35 @@ class GenAIInstrumentor(abc.ABC):
     def is_instrumented_by_opentelemetry(self) -> bool:
         return self._is_instrumented_by_opentelemetry
 
-    @abc.abstractmethod
     def instrumentation_dependencies(self) -> Collection[str]:
         """The instrumented libraries, as requirements: `("openai >= 1.0, < 4",)`."""
+        return self.instruments
 
-    def _instrument(self, **kwargs: Any) -> Any:  # noqa: B027 (optional, as in BaseInstrumentor)
-        """Instrument the library."""
+    def patches(self, **kwargs: Any) -> Sequence[Patch]:
+        """The table of methods to patch; `kwargs` are what `instrument()` was given."""
+        return ()
 
-    @abc.abstractmethod
+    def _instrument(self, **kwargs: Any) -> Any:
+        """Build `telemetry` and `patcher`, and apply `patches()`; override and call super() for more."""
+        from .patch import Patcher
+        from .telemetry import Telemetry
+        from .version import __version__
+
+        telemetry = self.telemetry = Telemetry(
+            self.scope or _scope(type(self)),
+            kwargs.get("tracer_provider"),
+            kwargs.get("meter_provider"),
+            self.version or __version__,
+        )
+        patcher = self.patcher = Patcher(telemetry)
+        for row in self.patches(**kwargs):
+            patcher.apply(row)
+
     def _uninstrument(self, **kwargs: Any) -> Any:
-        """Uninstrument the library."""
+        """Restore every patched method exactly; override and call super() for more."""
+        patcher, self.patcher = self.patcher, None
+        if patcher is not None:
+            patcher.restore()
 
     def _check_dependency_conflicts(self) -> Any:
         return dependencies.conflict(self.instrumentation_dependencies())

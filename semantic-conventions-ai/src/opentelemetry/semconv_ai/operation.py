@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import partial
 from time import perf_counter
 from typing import Any
@@ -13,16 +13,19 @@ from typing import Any
 from opentelemetry import context, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from . import names
+from . import hooks, names
 from .config import settings
 from .content import to_json
 from .context import current_workflow
 from .errors import error_type as classify_error
+from .hooks import JSON_CONTENT, add_end_hook, remove_end_hook
 from .labels import finite_count, normalize_model
-from .metrics import Metrics, metrics_for
+from .metrics import Metrics
 from .pricing import PENDING, Usage, get_pricer
+from .request import Request, clean_attributes
 from .stream import AsyncStreamProxy, ChunkHandler, Observer, StreamProxy
-from .version import __version__
+
+__all__ = ["JSON_CONTENT", "Operation", "add_end_hook", "current_operation", "remove_end_hook"]
 
 logger = logging.getLogger("opentelemetry.semconv_ai")
 
@@ -40,35 +43,6 @@ if hasattr(os, "register_at_fork"):
 # The operation whose SDK call is running, in the context it attached (see `current_operation`).
 _OPERATION_KEY = context.create_key("openllmetry-operation")
 
-EndHook = Callable[["Operation"], None]
-_end_hooks: list[EndHook] = []
-# End hooks that need the output content: [on every operation, only when JSON output was requested].
-_content_hooks = [0, 0]
-JSON_CONTENT = "json"
-
-
-def _count_content_hook(wants_content: bool | str, step: int) -> None:
-    if wants_content:
-        slot = 1 if wants_content == JSON_CONTENT else 0
-        _content_hooks[slot] = max(0, _content_hooks[slot] + step)
-
-
-def add_end_hook(hook: EndHook, *, wants_content: bool | str = False) -> None:
-    """Call `hook(op)` after every operation ends (the SDK's evaluators use this).
-
-    `wants_content`: True to have `op.output_messages` collected for every operation, `"json"` only
-    for operations that asked for JSON output. Otherwise a hook sees `op.answered`, which adapters
-    work out without keeping any text.
-    """
-    _end_hooks.append(hook)
-    _count_content_hook(wants_content, 1)
-
-
-def remove_end_hook(hook: EndHook, *, wants_content: bool | str = False) -> None:
-    if hook in _end_hooks:
-        _end_hooks.remove(hook)
-        _count_content_hook(wants_content, -1)
-
 
 def current_operation() -> Operation | None:
     """The operation whose SDK call is running in this context; None outside one and once it returned.
@@ -79,68 +53,13 @@ def current_operation() -> Operation | None:
     return value if isinstance(value, Operation) else None
 
 
-class Request:
-    """What a provider adapter reads off a request."""
-
-    __slots__ = (
-        "attributes",
-        "input_messages",
-        "model",
-        "output_type",
-        "provider",
-        "server_address",
-        "server_port",
-        "system_instructions",
-        "tool_definitions",
-    )
-
-    def __init__(
-        self,
-        model: Any,
-        provider: str,
-        *,
-        server_address: str | None = None,
-        server_port: int | None = None,
-        attributes: dict[str, Any] | None = None,
-        output_type: str | None = None,
-        input_messages: list[Any] | None = None,
-        system_instructions: list[Any] | None = None,
-        tool_definitions: list[Any] | None = None,
-    ) -> None:
-        self.model = model
-        self.provider = provider
-        self.server_address = server_address
-        self.server_port = server_port
-        self.attributes = attributes
-        self.output_type = output_type
-        self.input_messages = input_messages
-        self.system_instructions = system_instructions
-        self.tool_definitions = tool_definitions
-
-
-class Telemetry:
-    """A tracer for one instrumentor, and the shared metrics of its MeterProvider."""
-
-    def __init__(
-        self,
-        scope: str,
-        tracer_provider: trace.TracerProvider | None = None,
-        meter_provider: Any = None,
-        version: str = __version__,
-    ) -> None:
-        self.tracer = trace.get_tracer(scope, version, tracer_provider, schema_url=names.SCHEMA_URL)
-        self.metrics: Metrics = metrics_for(meter_provider)
-        # False once its Patcher restored the SDK: wrappers an SDK captured (bound methods) then pass through.
-        self.enabled = True
-
-    def start(self, operation: str, request: Request) -> Operation:
-        return Operation(self, operation, request)
-
-
 class Operation:
+    """One LLM operation: created by `Telemetry.start` / `begin`, ended exactly once."""
+
     __slots__ = (
         "_ended",
         "_metrics",
+        "_observer",
         "_span_attributes",
         "_t0",
         "_token",
@@ -160,6 +79,7 @@ class Operation:
         "output_type",
         "provider",
         "reasoning_tokens",
+        "request",
         "response_id",
         "response_model",
         "server_address",
@@ -171,11 +91,13 @@ class Operation:
         "workflow",
     )
 
-    def __init__(self, telemetry: Telemetry, operation: str, request: Request) -> None:
+    def __init__(self, telemetry: Any, operation: str, request: Request) -> None:
         self._t0 = perf_counter()
         self._ended = False
         self._metrics = telemetry.metrics
         self._span_attributes: dict[str, Any] | None = None
+        self._observer: Observer | None = None
+        self.request = request
         self.operation = operation
         self.provider = request.provider
         self.model = model = normalize_model(request.model)
@@ -196,10 +118,11 @@ class Operation:
         self.output_messages: list[Any] | None = None
         self.collect_output = (
             settings.capture_content
-            or _content_hooks[0] > 0
-            or (_content_hooks[1] > 0 and request.output_type == names.OUTPUT_JSON)
+            or hooks.content_hooks[0] > 0
+            or (hooks.content_hooks[1] > 0 and request.output_type == names.OUTPUT_JSON)
         )
-        # Whether the answer had any output (non-blank text, a tool call, ...); None: not known.
+        # Whether the answer had any output (non-blank text, a tool call, ...); None: not known, and
+        # then the end works it out from the output messages or the output tokens.
         self.answered: bool | None = None
         self.streaming = False
         self.t_first: float | None = None
@@ -284,11 +207,14 @@ class Operation:
         self.output_messages = messages
 
     def set_attributes(self, attributes: dict[str, Any]) -> None:
-        """Span-only attributes (never metric labels).
+        """Span-only attributes (never metric labels); None and values OpenTelemetry rejects are dropped.
 
         Held until the operation ends and written with the end's own attributes: each SDK
         `set_attributes` call takes the span's lock and validates every value.
         """
+        attributes = clean_attributes(attributes)
+        if not attributes:
+            return
         if self._ended:
             self.span.set_attributes(attributes)
             return
@@ -300,14 +226,25 @@ class Operation:
 
     def stream(self, result: Any, handler: ChunkHandler | None = None) -> Any:
         """Hand the operation to a stream proxy around `result`; it ends when the stream does."""
-        self.streaming = True
         proxy = AsyncStreamProxy if hasattr(result, "__aiter__") else StreamProxy
-        return proxy(result, Observer(self, handler))
+        return proxy(result, self.observer(handler))
 
     def observer(self, handler: ChunkHandler | None = None) -> Observer:
         """For SDK stream objects that iterate internally: see `stream.observe`."""
         self.streaming = True
-        return Observer(self, handler)
+        observer = self._observer = Observer(self, handler)
+        return observer
+
+    def close(self, exc: BaseException | None = None) -> None:
+        """End the operation from outside (a stream manager's exit): through its stream's observer
+        when it has one, so the chunk handler's `on_end` still runs; failed when `exc` is an error."""
+        observer = self._observer
+        if observer is not None:
+            observer.end(exc)
+        elif exc is None:
+            self.end()
+        else:
+            self.fail(exc)
 
     # -- the end --------------------------------------------------------------------------
 
@@ -354,6 +291,8 @@ class Operation:
         ):
             if value is not None:
                 attributes[key] = value
+        if self.answered is None:
+            self.answered = self._infer_answered()
         if self.output_messages and settings.capture_content:
             attributes[names.OUTPUT_MESSAGES] = to_json(self.output_messages)
         ttfc = tpc = None
@@ -395,11 +334,21 @@ class Operation:
         )
         if has_usage and cost is not PENDING:
             self._metrics.record_cost(self.labels, cost if isinstance(cost, float) else None)
-        for hook in _end_hooks:
+        for hook in hooks.end_hooks:
             try:
                 hook(self)
             except Exception:
                 logger.debug("end hook failed", exc_info=True)
+
+    def _infer_answered(self) -> bool | None:
+        messages = self.output_messages
+        if messages is not None:
+            return any(
+                _has_content(part) for m in messages if isinstance(m, dict) for part in m.get("parts") or ()
+            )
+        if self.output_tokens is not None:
+            return self.output_tokens > 0
+        return None
 
     def _price(self) -> object:
         usage = Usage(
@@ -424,3 +373,12 @@ class Operation:
         except (TypeError, ValueError):
             return None
         return value if value >= 0 and value == value and value != float("inf") else None
+
+
+def _has_content(part: Any) -> bool:
+    if not isinstance(part, dict):
+        return False
+    if part.get("type") == "text":
+        content = part.get("content")
+        return isinstance(content, str) and bool(content.strip())
+    return part.get("type") != "reasoning"

@@ -11,19 +11,15 @@ import functools
 import logging
 import threading
 from collections.abc import Callable
-from contextvars import ContextVar
 from types import ModuleType
 from typing import Any
 
-from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, get_value
-
 from . import imports
-from .operation import Operation, Request, Telemetry
+from .operation import Operation
+from .request import Request
+from .telemetry import Telemetry
 
 logger = logging.getLogger("opentelemetry.semconv_ai")
-
-# True while an instrumented SDK method runs: an SDK method calling another one makes no second span.
-_inside: ContextVar[bool] = ContextVar("openllmetry_inside_operation", default=False)
 
 
 class Surface:
@@ -42,73 +38,35 @@ class Surface:
     def error(self, op: Operation, exc: BaseException) -> None:
         """Read what a failed call's exception tells (a request id, say) onto `op`, before it fails."""
 
-
-def _fail(op: Operation, surface: Surface, exc: BaseException) -> None:
-    try:
-        surface.error(op, exc)
-    except Exception:
-        logger.debug("reading a GenAI error failed", exc_info=True)
-    op.fail(exc)
-
-
-def _begin(telemetry: Telemetry, surface: Surface, instance: Any, args: Any, kwargs: Any) -> Operation | None:
-    if not telemetry.enabled or _inside.get() or get_value(_SUPPRESS_INSTRUMENTATION_KEY):
-        return None
-    try:
-        request = surface.request(instance, args, kwargs)
-        if request is None:
-            return None
-        return telemetry.start(surface.operation, request)
-    except Exception:
-        logger.debug("starting a GenAI operation failed", exc_info=True)
-        return None
-
-
-def _respond(op: Operation, surface: Surface, result: Any) -> Any:
-    try:
-        out = surface.response(op, result)
-    except Exception:
-        logger.debug("reading a GenAI response failed", exc_info=True)
-        out = result
-    if not op.streaming:
-        op.end()
-    return out
+    # `op.request` is the Request that `request()` returned, in `response()` and `error()` too.
 
 
 def sync_wrapper(original: Callable[..., Any], telemetry: Telemetry, surface: Surface) -> Callable[..., Any]:
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        op = _begin(telemetry, surface, self, args, kwargs)
+        op = telemetry.begin(surface, self, args, kwargs)
         if op is None:
             return original(self, *args, **kwargs)
-        token = _inside.set(True)
         try:
             result = original(self, *args, **kwargs)
         except BaseException as exc:
-            _inside.reset(token)
-            _fail(op, surface, exc)
+            telemetry.fail(op, surface, exc)
             raise
-        _inside.reset(token)
-        op.detach()
-        return _respond(op, surface, result)
+        return telemetry.respond(op, surface, result)
 
     return wrapper
 
 
 def async_wrapper(original: Callable[..., Any], telemetry: Telemetry, surface: Surface) -> Callable[..., Any]:
     async def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        op = _begin(telemetry, surface, self, args, kwargs)
+        op = telemetry.begin(surface, self, args, kwargs)
         if op is None:
             return await original(self, *args, **kwargs)
-        token = _inside.set(True)
         try:
             result = await original(self, *args, **kwargs)
         except BaseException as exc:
-            _inside.reset(token)
-            _fail(op, surface, exc)
+            telemetry.fail(op, surface, exc)
             raise
-        _inside.reset(token)
-        op.detach()
-        return _respond(op, surface, result)
+        return telemetry.respond(op, surface, result)
 
     return wrapper
 
@@ -187,6 +145,18 @@ class Patcher:
                 logger.debug("%s.%s not found; not instrumented", module, owner)
 
         self.when_imported(module, apply)
+
+    def apply(self, row: Any) -> None:
+        """Apply one `instrumentor.Patch` row: the owner and its async twin, when the module is imported."""
+        make = row.make
+        if row.deferred and make is None:
+            from .deferred import deferred_wrapper
+
+            make = deferred_wrapper
+        self.patch_lazily(row.module, row.owner, row.method, row.surface, make=make)
+        twin = "Async" + row.owner if row.async_owner == "Async" else row.async_owner
+        if twin:
+            self.patch_lazily(row.module, twin, row.method, row.surface, is_async=True, make=make)
 
     def restore(self) -> None:
         # SDK objects may still hold a wrapper (openai binds `with_raw_response` methods once): disarm it.

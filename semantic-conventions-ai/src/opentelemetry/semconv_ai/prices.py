@@ -27,7 +27,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .pricing import PENDING, CostCallback, Usage
+from .pricer import PENDING, PRICE_IDS, CostCallback, Usage, price_id
 
 logger = logging.getLogger("opentelemetry.semconv_ai")
 
@@ -35,23 +35,7 @@ PRICING_FILE_ENV = "OPENLLMETRY_PRICING_FILE"
 MAX_PENDING = 10_000
 MAX_CACHED_MODELS = 4096
 
-# gen_ai.provider.name → genai-prices provider id. Other names are tried as ids as they are.
-PROVIDER_IDS = {
-    "openai": "openai",
-    "anthropic": "anthropic",
-    "azure.ai.openai": "azure",
-    "azure.ai.inference": "azure",
-    "aws.bedrock": "aws",
-    "gcp.vertex_ai": "google",
-    "gcp.gemini": "google",
-    "gcp.gen_ai": "google",
-    "deepseek": "deepseek",
-    "groq": "groq",
-    "x_ai": "x-ai",
-    "mistral_ai": "mistral",
-    "perplexity": "perplexity",
-    "cohere": "cohere",
-}
+PROVIDER_IDS = PRICE_IDS  # the registry in `pricer`, under its former name
 
 # Positions in `(1, *usage)`: a per-request price counts 1; the rest follow the core's Usage.
 _REQUEST, _INPUT, _OUTPUT, _CACHE_READ, _CACHE_WRITE, _REASONING = range(6)
@@ -308,7 +292,7 @@ class _Catalog:
 
     def price(self, provider_name: str, model_name: str) -> Price | None:
         """How to price calls to this model, or None when genai-prices has no price for it."""
-        provider_id = PROVIDER_IDS.get(provider_name, provider_name)
+        provider_id = price_id(provider_name)
         snapshot = self.snapshot
         try:
             provider, model = snapshot.find_provider_model(model_name, None, provider_id, None)

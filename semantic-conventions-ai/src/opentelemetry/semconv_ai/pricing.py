@@ -1,40 +1,23 @@
-"""Cost lookup behind a small interface.
+"""Which pricer prices operations: the one set with `set_pricer`, else `genai-prices` when installed.
 
-The core asks the current pricer for the USD cost of an operation's usage. A pricer answers a
-number, None (no known price), or PENDING, in which case it calls `on_ready` later with the
-answer, once its price data has loaded: no call waits and no call's cost is lost.
+The interface (`Usage`, `PENDING`, `Pricer`) and the provider price ids live in `pricer`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import NamedTuple, Protocol
+from .pricer import PENDING, CostCallback, NoPrices, Pricer, Usage, price_id, register_price_id
 
-
-class Usage(NamedTuple):
-    input_tokens: int  # all input, cached input included
-    output_tokens: int  # all output, reasoning included
-    cache_read_tokens: int = 0
-    cache_creation_tokens: int = 0
-    reasoning_tokens: int = 0
-
-
-PENDING = object()
-
-CostCallback = Callable[[float | None], None]
-
-
-class Pricer(Protocol):
-    def cost(self, provider: str, model: str, usage: Usage, on_ready: CostCallback) -> object:
-        """USD as a float, None when the model has no known price, or PENDING."""
-        ...
-
-
-class NoPrices:
-    """Prices nothing: every operation counts as unpriced."""
-
-    def cost(self, provider: str, model: str, usage: Usage, on_ready: CostCallback) -> object:
-        return None
+__all__ = [
+    "PENDING",
+    "CostCallback",
+    "NoPrices",
+    "Pricer",
+    "Usage",
+    "get_pricer",
+    "price_id",
+    "register_price_id",
+    "set_pricer",
+]
 
 
 class _Holder:

@@ -10,7 +10,7 @@ from typing import Any
 
 from .labels import finite_count as count
 
-__all__ = ["count", "field", "has_text", "index", "items"]
+__all__ = ["count", "field", "has_text", "index", "is_raw", "is_stream", "items"]
 
 
 def field(obj: Any, key: str) -> Any:
@@ -33,3 +33,15 @@ def index(value: Any) -> int:
 def has_text(value: Any) -> bool:
     """Whether `value` is a string with something other than whitespace in it."""
     return isinstance(value, str) and bool(value) and not value.isspace()
+
+
+def is_stream(value: Any) -> bool:
+    """Whether `value` iterates chunks (an SDK `Stream` / `AsyncStream`) rather than being a parsed object
+    (pydantic models iterate their fields, so `__iter__` alone does not count)."""
+    cls = type(value)
+    return hasattr(cls, "__next__") or hasattr(cls, "__anext__")
+
+
+def is_raw(value: Any) -> bool:
+    """Whether `value` is a raw-response wrapper (`with_raw_response`): an `http_response` and `parse()`."""
+    return getattr(value, "http_response", None) is not None and callable(getattr(value, "parse", None))

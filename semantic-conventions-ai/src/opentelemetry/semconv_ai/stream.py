@@ -10,10 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterator
 from time import perf_counter
-from typing import TYPE_CHECKING, Any, Protocol
-
-if TYPE_CHECKING:
-    from .operation import Operation
+from typing import Any, Protocol
 
 logger = logging.getLogger("opentelemetry.semconv_ai")
 
@@ -28,12 +25,24 @@ class ChunkHandler(Protocol):
     def on_end(self) -> None: ...
 
 
+class StreamedOperation(Protocol):
+    """What a stream reports to (an `Operation`); this module does not depend on it."""
+
+    t_first: float | None
+    t_last: float | None
+    chunks: int
+
+    def end(self) -> None: ...
+
+    def fail(self, exc: BaseException) -> None: ...
+
+
 class Observer:
     """Per-stream state shared by the proxies and `observe()`."""
 
     __slots__ = ("done", "handler", "op")
 
-    def __init__(self, op: Operation, handler: ChunkHandler | None) -> None:
+    def __init__(self, op: StreamedOperation, handler: ChunkHandler | None) -> None:
         self.op = op
         self.handler = handler
         self.done = False

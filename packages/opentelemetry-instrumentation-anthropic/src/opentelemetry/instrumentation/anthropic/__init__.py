@@ -9,15 +9,11 @@ AnthropicInstrumentor().instrument()
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Collection
 from typing import Any
 
-from opentelemetry.semconv_ai.instrumentor import GenAIInstrumentor
+from opentelemetry.semconv_ai.instrumentor import GenAIInstrumentor, Patch
 
 from .version import __version__
-
-logger = logging.getLogger(__name__)
 
 _instruments = ("anthropic >= 0.40, < 3",)
 
@@ -34,43 +30,37 @@ class AnthropicInstrumentor(GenAIInstrumentor):
     """Instruments `messages.create` / `stream` / `parse` / `count_tokens` (stable and beta, sync and
     async) and the legacy `completions.create`, on Anthropic, Bedrock and Vertex clients."""
 
-    def instrumentation_dependencies(self) -> Collection[str]:
-        return _instruments
+    instruments = _instruments
+    version = __version__
+
+    def patches(self, **kwargs: Any) -> list[Patch]:
+        from . import surfaces
+
+        messages, streams, counts = surfaces.Messages(), surfaces.MessageStreams(), surfaces.CountTokens()
+        rows = []
+        # Each resource module that exists in the installed SDK is patched when it is imported.
+        for module, name, twin in MESSAGE_RESOURCES:
+            rows += [
+                Patch(module, name, "create", messages, twin),
+                Patch(module, name, "parse", messages, twin),
+                Patch(module, name, "count_tokens", counts, twin),
+                Patch(module, name, "stream", streams, twin, deferred=True),
+            ]
+        completions = surfaces.Completions()
+        rows += [
+            Patch(module, name, "create", completions, twin) for module, name, twin in COMPLETION_RESOURCES
+        ]
+        return rows
 
     def _instrument(self, **kwargs: Any) -> None:
-        from opentelemetry.semconv_ai import Patcher, Telemetry
-
-        from . import surfaces
         from .native_tracing import NativeTracing
-        from .streams import stream_wrapper
 
-        telemetry = Telemetry(
-            "opentelemetry.instrumentation.anthropic",
-            kwargs.get("tracer_provider"),
-            kwargs.get("meter_provider"),
-            __version__,
-        )
-        self._patcher = patcher = Patcher(telemetry)
-        messages, streams, counts = surfaces.Messages(), surfaces.MessageStreams(), surfaces.CountTokens()
-        # Each resource module that exists in the installed SDK is patched when it is imported.
-        for module, *names in MESSAGE_RESOURCES:
-            for name in names:
-                is_async = name.startswith("Async")
-                patcher.patch_lazily(module, name, "create", messages, is_async=is_async)
-                patcher.patch_lazily(module, name, "parse", messages, is_async=is_async)
-                patcher.patch_lazily(module, name, "count_tokens", counts, is_async=is_async)
-                patcher.patch_lazily(module, name, "stream", streams, make=stream_wrapper)
-        completions = surfaces.Completions()
-        for module, *names in COMPLETION_RESOURCES:
-            for name in names:
-                patcher.patch_lazily(module, name, "create", completions, is_async=name.startswith("Async"))
+        super()._instrument(**kwargs)
         self._native = NativeTracing()
         self._native.stand_aside()
 
     def _uninstrument(self, **kwargs: Any) -> None:
-        patcher = getattr(self, "_patcher", None)
-        if patcher is not None:
-            patcher.restore()
+        super()._uninstrument(**kwargs)
         native = getattr(self, "_native", None)
         if native is not None:
             native.restore()

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from opentelemetry.semconv_ai import Operation, Request, capture_enabled, names
+from opentelemetry.semconv_ai import (
+    Operation,
+    Request,
+    capture_enabled,
+    names,
+    request_params,
+    server_from_url,
+)
 from opentelemetry.semconv_ai.content import (
     message,
     plain,
@@ -31,13 +38,13 @@ FINISH_REASONS = {
     "refusal": "content_filter",
 }
 
-_PARAMS = (
-    ("max_tokens", names.REQUEST_MAX_TOKENS),
-    ("max_tokens_to_sample", names.REQUEST_MAX_TOKENS),
-    ("temperature", names.REQUEST_TEMPERATURE),
-    ("top_p", names.REQUEST_TOP_P),
-    ("top_k", names.REQUEST_TOP_K),
-)
+PARAMS = {
+    "max_tokens": ("max_tokens", "max_tokens_to_sample"),
+    "temperature": "temperature",
+    "top_p": "top_p",
+    "top_k": "top_k",
+    "stop_sequences": "stop_sequences",
+}
 # Platform clients of SDKs that predate `_gen_ai_provider_name`, by the module that defines them.
 _PLATFORMS = (("anthropic.lib.bedrock", names.AWS_BEDROCK), ("anthropic.lib.vertex", names.GCP_VERTEX_AI))
 _providers: dict[type, str] = {}
@@ -97,17 +104,6 @@ def input_messages(messages: Any) -> list[dict[str, Any]] | None:
 
 def read_request(instance: Any, kwargs: dict[str, Any], stream: bool) -> Request:
     client = instance._client
-    attributes: dict[str, Any] = {}
-    for key, attribute in _PARAMS:
-        value = kwargs.get(key)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            attributes[attribute] = value
-    stop = kwargs.get("stop_sequences")
-    if isinstance(stop, (list, tuple)) and all(isinstance(s, str) for s in stop):
-        attributes[names.REQUEST_STOP_SEQUENCES] = tuple(stop)
-    if stream:
-        attributes[names.REQUEST_STREAM] = True
-    url = client.base_url
     output_format = kwargs.get("output_format")
     config_format = field(kwargs.get("output_config"), "format")
     structured = (
@@ -116,10 +112,10 @@ def read_request(instance: Any, kwargs: dict[str, Any], stream: bool) -> Request
     request = Request(
         kwargs.get("model"),
         provider_of(client),
-        server_address=url.host or None,
-        server_port=url.port or (443 if url.scheme == "https" else 80),
-        attributes=attributes,
+        server=server_from_url(client.base_url),
+        stream=stream,
         output_type=names.OUTPUT_JSON if structured else None,
+        **request_params(kwargs, PARAMS),
     )
     if capture_enabled():
         prompt = kwargs.get("prompt")

@@ -5,35 +5,20 @@ through (iteration, `text_stream`, `until_done()`, `get_final_message()`). The o
 exactly once: on exhaustion, on an error, on `close()` or a context-manager exit, or when the
 stream is dropped unread.
 
-`messages.stream()` only builds a manager; the request is sent on enter, so the operation runs
-from the manager's enter to the end of its stream (its exit at the latest).
+`messages.stream()` only builds a manager that sends the request on enter: the core's deferred
+streams start the operation there and end it with the stream (the manager's exit at the latest).
 """
 
 from __future__ import annotations
 
-import logging
 import weakref
-from collections.abc import Callable
 from typing import Any
 
-from opentelemetry import context
-from opentelemetry.semconv_ai import (
-    ChunkHandler,
-    Observer,
-    Operation,
-    Request,
-    Surface,
-    Telemetry,
-    current_operation,
-    observe,
-    observe_async,
-)
+from opentelemetry.semconv_ai import ChunkHandler, Observer, Operation, observe, observe_async
 from opentelemetry.semconv_ai.content import message, plain, reasoning_part, text_part, tool_call_part
 from opentelemetry.semconv_ai.safe import has_text, index
 
 from .mapping import block_answers, part, record_http, record_stop, record_usage
-
-logger = logging.getLogger(__name__)
 
 
 def watch(op: Operation, stream: Any, handler: ChunkHandler) -> Observer:
@@ -163,107 +148,3 @@ class CompletionChunks:
             self.op.set_output([message("assistant", [text_part("".join(self.pieces))], reason)])
         else:
             self.op.answered = bool(self.op.answered)
-
-
-def stream_wrapper(original: Callable[..., Any], telemetry: Telemetry, surface: Any) -> Callable[..., Any]:
-    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        manager = original(self, *args, **kwargs)
-        if not telemetry.enabled:  # uninstrumented: a bound method someone kept still passes through
-            return manager
-        try:
-            request = surface.request(self, args, kwargs)
-            if request is None:
-                return manager
-            kind = AsyncStreamManager if hasattr(manager, "__aenter__") else StreamManager
-            return kind(manager, telemetry, surface, request)
-        except Exception:
-            logger.debug("instrumenting messages.stream() failed", exc_info=True)
-            return manager
-
-    return wrapper
-
-
-class _Manager:
-    __slots__ = ("_manager", "_observer", "_request", "_surface", "_telemetry")
-
-    def __init__(self, manager: Any, telemetry: Telemetry, surface: Surface, request: Request) -> None:
-        self._manager = manager
-        self._telemetry = telemetry
-        self._surface = surface
-        self._request = request
-        self._observer: Observer | None = None
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._manager, name)
-
-    def _start(self) -> Operation | None:
-        if not self._telemetry.enabled or current_operation() is not None:
-            return None
-        if context.get_value(context._SUPPRESS_INSTRUMENTATION_KEY):
-            return None
-        try:
-            return self._telemetry.start(self._surface.operation, self._request)
-        except Exception:
-            logger.debug("starting a GenAI operation failed", exc_info=True)
-            return None
-
-    def _fail(self, op: Operation, exc: BaseException) -> None:
-        try:
-            self._surface.error(op, exc)
-        except Exception:
-            logger.debug("reading a GenAI error failed", exc_info=True)
-        op.fail(exc)
-
-    def _watch(self, op: Operation, stream: Any) -> None:
-        op.detach()
-        try:
-            self._observer = watch(op, stream._raw_stream, MessageEvents(op))
-        except Exception:
-            logger.debug("observing a message stream failed; it ends on exit, without usage", exc_info=True)
-            self._observer = op.observer(None)
-
-
-class StreamManager(_Manager):
-    __slots__ = ()
-
-    def __enter__(self) -> Any:
-        op = self._start()
-        if op is None:
-            return self._manager.__enter__()
-        try:
-            stream = self._manager.__enter__()
-        except BaseException as exc:
-            self._fail(op, exc)
-            raise
-        self._watch(op, stream)
-        return stream
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
-        try:
-            return self._manager.__exit__(exc_type, exc, tb)
-        finally:
-            if self._observer is not None:
-                self._observer.end(exc)
-
-
-class AsyncStreamManager(_Manager):
-    __slots__ = ()
-
-    async def __aenter__(self) -> Any:
-        op = self._start()
-        if op is None:
-            return await self._manager.__aenter__()
-        try:
-            stream = await self._manager.__aenter__()
-        except BaseException as exc:
-            self._fail(op, exc)
-            raise
-        self._watch(op, stream)
-        return stream
-
-    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
-        try:
-            return await self._manager.__aexit__(exc_type, exc, tb)
-        finally:
-            if self._observer is not None:
-                self._observer.end(exc)

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import anthropic
 from opentelemetry.semconv_ai import Operation, Request, Surface, names
 from opentelemetry.semconv_ai.content import message, text_part
-from opentelemetry.semconv_ai.safe import has_text
+from opentelemetry.semconv_ai.safe import has_text, is_stream
 
 from .mapping import COUNTED_INPUT_TOKENS, read_request, record_http, record_message, record_stop
 from .streams import CompletionChunks, MessageEvents, watch
-
-_STREAMS = (anthropic.Stream, anthropic.AsyncStream)
 
 
 class AnthropicSurface(Surface):
@@ -31,7 +28,7 @@ class Messages(AnthropicSurface):
         return read_request(instance, kwargs, kwargs.get("stream") is True)
 
     def response(self, op: Operation, result: Any) -> Any:
-        if type(result) in _STREAMS:
+        if op.request.stream and is_stream(result):
             watch(op, result, MessageEvents(op))
             return result
         http = getattr(result, "http_response", None)
@@ -46,10 +43,15 @@ class Messages(AnthropicSurface):
 
 
 class MessageStreams(Messages):
-    """`messages.stream()`: the request is sent when its manager is entered (see `streams`)."""
+    """`messages.stream()`: a deferred stream, started when its manager is entered."""
 
     def request(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Request | None:
         return read_request(instance, kwargs, True)
+
+    def response(self, op: Operation, stream: Any) -> Any:
+        """`stream` is what the manager's enter returned: its raw stream is observed in place."""
+        watch(op, stream._raw_stream, MessageEvents(op))
+        return stream
 
 
 class CountTokens(AnthropicSurface):
@@ -76,7 +78,7 @@ class Completions(AnthropicSurface):
         return read_request(instance, kwargs, kwargs.get("stream") is True)
 
     def response(self, op: Operation, result: Any) -> Any:
-        if type(result) in _STREAMS:
+        if op.request.stream and is_stream(result):
             watch(op, result, CompletionChunks(op))
         elif getattr(result, "http_response", None) is None:
             op.set_response(model=result.model, response_id=result.id)

@@ -1,4 +1,5 @@
-"""Test helpers shared by every package's tests: in-memory SDK providers and metric lookups.
+"""Test helpers shared by every package's tests: in-memory SDK providers and metric lookups, and the
+provider conformance suite (`Case`, `Conformance`; needs pytest).
 
 Needs `opentelemetry-sdk`, which the core itself does not depend on.
 """
@@ -86,3 +87,12 @@ class Capture:
     def shutdown(self) -> None:
         self.tracer_provider.shutdown()
         self.meter_provider.shutdown()
+
+
+def __getattr__(name: str) -> Any:
+    # The conformance suite needs pytest; load it only when asked for.
+    if name in ("Case", "Conformance"):
+        from . import conformance
+
+        return getattr(conformance, name)
+    raise AttributeError(name)
