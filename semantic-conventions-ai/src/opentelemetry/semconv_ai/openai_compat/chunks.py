@@ -18,12 +18,20 @@ from ..safe import has_text, index, items
 Reader = Callable[[Operation, Any], None]
 
 
+def chunk_usage(chunk: Any) -> Any:
+    """Where OpenAI puts a stream's usage: `usage` of the usage chunk (or of the last chunk)."""
+    return getattr(chunk, "usage", None)
+
+
 class ChoiceChunks:
     """Chat completion chunks and legacy completion chunks."""
 
-    __slots__ = ("chat", "last", "op", "read", "reasons", "texts", "tools", "usage")
+    __slots__ = ("chat", "last", "op", "read", "reasons", "texts", "tools", "usage", "usage_of")
 
-    def __init__(self, op: Operation, read: Reader, chat: bool = True) -> None:
+    def __init__(
+        self, op: Operation, read: Reader, chat: bool = True, usage_of: Callable[[Any], Any] | None = None
+    ) -> None:
+        self.usage_of = usage_of or chunk_usage
         self.op = op
         self.chat = chat
         self.read = read
@@ -39,7 +47,7 @@ class ChoiceChunks:
         if not choices or not isinstance(choices, (list, tuple)):
             # The usage chunk has no choices; a provider that puts usage on a chunk with choices
             # reports it on its last one, which on_end reads.
-            usage = getattr(chunk, "usage", None)
+            usage = self.usage_of(chunk)
             if usage is not None:
                 self.usage = usage
             return
@@ -74,7 +82,7 @@ class ChoiceChunks:
         last = self.last
         if last is None:
             return
-        usage = getattr(last, "usage", None)
+        usage = self.usage_of(last)
         if usage is not None:
             self.usage = usage
         choices = []

@@ -111,8 +111,12 @@ class ChatCompletions(OpenAICompatSurface):
     def extras(self, op: Operation, result: Any) -> None:
         """Provider-specific response attributes (whole responses and a stream's rebuilt view)."""
 
+    def usage_of(self, chunk: Any) -> Any:
+        """The usage a stream chunk carries (read from chunks without choices and the last one)."""
+        return getattr(chunk, "usage", None)
+
     def chunks(self, op: Operation) -> Any:
-        return ChoiceChunks(op, self.read)
+        return ChoiceChunks(op, self.read, usage_of=self.usage_of)
 
 
 class TextCompletions(ChatCompletions):
@@ -128,7 +132,7 @@ class TextCompletions(ChatCompletions):
         request.input_messages = prompt_input(kwargs.get("prompt"))
 
     def chunks(self, op: Operation) -> Any:
-        return ChoiceChunks(op, self.read, chat=False)
+        return ChoiceChunks(op, self.read, chat=False, usage_of=self.usage_of)
 
 
 class Embeddings(OpenAICompatSurface):

@@ -306,8 +306,6 @@ class Conformance:
         assert capture.count("gen_ai.client.operation.duration", {names.PROVIDER_NAME: self.provider}) == 1
 
 
-
-
 def _method(module: str, owner: str, method: str) -> Any:
     try:
         cls = getattr(importlib.import_module(module), owner, None)
