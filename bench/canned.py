@@ -16,6 +16,7 @@ from typing import Any
 CHAT_MODEL = "gpt-4o-mini"
 EMBEDDING_MODEL = "text-embedding-3-small"
 CLAUDE_MODEL = "claude-3-5-haiku-20241022"
+GEMINI_MODEL = "gemini-2.5-flash"
 EMBEDDING_DIMENSIONS = 1536
 
 SYSTEM = "You are a concise assistant for a site reliability team. Answer in two sentences."
@@ -27,6 +28,7 @@ REPLY = "Mock reply: " + QUESTION
 # Chunks an SDK stream yields in total (role, content pieces, finish, usage), per stream workload.
 STREAM_CHUNKS = {"openai_stream_20": 20, "openai_stream_200": 200}
 ANTHROPIC_STREAM_EVENTS = 20
+GEMINI_STREAM_CHUNKS = 20
 
 
 def _sse(data: Any, event: str | None = None) -> bytes:
@@ -146,6 +148,41 @@ def anthropic_stream_body(events: int) -> bytes:
     return b"".join(parts)
 
 
+def gemini_body(words: str = REPLY, finish: bool = True, candidates: int = 16) -> dict[str, Any]:
+    candidate: dict[str, Any] = {"content": {"role": "model", "parts": [{"text": words}]}, "index": 0}
+    if finish:
+        candidate["finishReason"] = "STOP"
+    usage = {"promptTokenCount": 31, "candidatesTokenCount": candidates, "totalTokenCount": 31 + candidates}
+    return {
+        "candidates": [candidate],
+        "usageMetadata": usage,
+        "modelVersion": GEMINI_MODEL,
+        "responseId": "r",
+    }
+
+
+def gemini_stream_body(chunks: int) -> bytes:
+    """`chunks` SDK chunks, each with the usage so far (Gemini's usage is cumulative); the last finishes."""
+    words = _words(chunks)
+    return b"".join(_sse(gemini_body(word, i == chunks, i)) for i, word in enumerate(words, 1))
+
+
+def _gemini_client(body: bytes, content_type: str) -> Any:
+    from google import genai
+
+    try:  # google-genai 3.x is built on httpx2, earlier releases on httpx
+        import httpx2 as http
+    except ImportError:
+        import httpx as http
+
+    transport = _transport(http, body, content_type)
+    options = {
+        "base_url": "https://generativelanguage.googleapis.com",
+        "client_args": {"transport": transport},
+    }
+    return genai.Client(api_key="bench-key", http_options=options)
+
+
 def _http_module(sdk: Any) -> Any:
     """The HTTP library the SDK's client is built on: httpx2 for openai 3.x / anthropic 2.x, else httpx."""
     base = __import__(f"{sdk.__name__}._base_client", fromlist=["_"])
@@ -207,6 +244,8 @@ PROVIDER = {
     "openai_embeddings": "openai",
     "anthropic_message": "anthropic",
     "anthropic_stream": "anthropic",
+    "gemini_generate": "google_genai",
+    "gemini_stream_20": "google_genai",
 }
 WORKLOADS = tuple(PROVIDER)
 
@@ -223,6 +262,10 @@ def client_for(workload: str) -> Any:
         return _anthropic_client(anthropic_message_body(), JSON)
     if workload == "anthropic_stream":
         return _anthropic_client(anthropic_stream_body(ANTHROPIC_STREAM_EVENTS), SSE)
+    if workload == "gemini_generate":
+        return _gemini_client(json.dumps(gemini_body()).encode(), JSON)
+    if workload == "gemini_stream_20":
+        return _gemini_client(gemini_stream_body(GEMINI_STREAM_CHUNKS), SSE)
     raise ValueError(f"unknown workload {workload!r}")
 
 
@@ -247,6 +290,19 @@ def make_call(workload: str) -> Callable[[], Any]:
         return lambda: client.messages.create(
             model=CLAUDE_MODEL, max_tokens=256, system=SYSTEM, messages=ANTHROPIC_MESSAGES
         )
+    if workload == "gemini_generate":
+        config = {"system_instruction": SYSTEM, "max_output_tokens": 256}
+        return lambda: client.models.generate_content(model=GEMINI_MODEL, contents=QUESTION, config=config)
+    if workload == "gemini_stream_20":
+
+        def gemini_stream() -> int:
+            config = {"system_instruction": SYSTEM, "max_output_tokens": 256}
+            chunks = client.models.generate_content_stream(
+                model=GEMINI_MODEL, contents=QUESTION, config=config
+            )
+            return sum(1 for _ in chunks)
+
+        return gemini_stream
 
     def events() -> int:
         stream = client.messages.create(
@@ -262,4 +318,6 @@ def expected_chunks(workload: str) -> int | None:
         return STREAM_CHUNKS[workload]
     if workload == "anthropic_stream":
         return ANTHROPIC_STREAM_EVENTS
+    if workload == "gemini_stream_20":
+        return GEMINI_STREAM_CHUNKS
     return None

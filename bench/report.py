@@ -16,8 +16,10 @@ TITLES = {
     "anthropic_message": "Anthropic message",
     "anthropic_stream": "Anthropic stream, 20 events",
     "openai_embeddings": "OpenAI embeddings",
+    "gemini_generate": "Gemini generate_content",
+    "gemini_stream_20": "Gemini stream, 20 chunks",
 }
-NON_STREAMING = ("openai_chat", "anthropic_message", "openai_embeddings")
+NON_STREAMING = ("openai_chat", "anthropic_message", "openai_embeddings", "gemini_generate")
 ADDED_SHARE_GOAL = 0.10
 PEER_FRACTION_GOAL = 0.10
 CHUNK_GOAL_US = 2.0

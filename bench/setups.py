@@ -96,6 +96,7 @@ def ours(content: bool) -> Active:
             "openllmetry",
             "opentelemetry-instrumentation-openai",
             "opentelemetry-instrumentation-anthropic",
+            "opentelemetry-instrumentation-google-genai",
         )
     }
     init = getattr(openllmetry, "init", None)
@@ -113,7 +114,7 @@ def ours(content: bool) -> Active:
             provider.force_flush()
             drain_evaluators()
 
-        return Active(exporter, flush, frozenset({"openai", "anthropic"}), packages)
+        return Active(exporter, flush, frozenset({"openai", "anthropic", "google_genai"}), packages)
 
     from opentelemetry.instrumentation.anthropic import AnthropicInstrumentor
     from opentelemetry.instrumentation.openai import OpenAIInstrumentor

@@ -70,6 +70,12 @@ def sdk_versions() -> dict[str, str]:
             out[name] = f"{module.__version__} ({canned.http_library(module)})"
         except Exception as exc:
             out[name] = f"unavailable: {exc}"
+    try:
+        from google.genai import version
+
+        out["google-genai"] = version.__version__
+    except Exception as exc:
+        out["google-genai"] = f"unavailable: {exc}"
     return out
 
 

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from sample_app import anthropic_cache, assistant, fanout, retrieval, tools
+from sample_app import anthropic_cache, assistant, fanout, gemini_chat, retrieval, tools
 from sample_app.prometheus_server import free_port
 
-SAMPLES = ("assistant", "streaming", "tools", "fanout", "anthropic_cache", "retrieval")
+SAMPLES = ("assistant", "streaming", "tools", "fanout", "anthropic_cache", "retrieval", "gemini_chat")
 SERIES = re.compile(r"^\s+(\w+)\{(.*)\} (\S+)$")
 
 
@@ -139,6 +139,26 @@ def test_retrieval(outputs: dict[str, str]) -> None:
     assert values[("llm_tokens_usage_total", "text-embedding-3-small", "rag_answer", "input")] == embedded
     assert values[("llm_requests_total", "gpt-4o-mini", "rag_answer", "")] == 1
     assert values[("llm_tokens_usage_total", "gpt-4o-mini", "rag_answer", "output")] == reply(question)
+
+
+def test_gemini_chat(outputs: dict[str, str]) -> None:
+    question = "Is the checkout service healthy?"
+    output = outputs["gemini_chat"]
+    assert f"Mock reply: {question}\nMock reply: {gemini_chat.FOLLOW_UP}" in output
+    system = words(gemini_chat.SYSTEM)
+    # Automatic function calling: the SDK's two model calls (function call, then the answer with the
+    # function's result, which the mock does not count), then the streamed follow-up with the history.
+    tokens_in = (
+        2 * (system + words(question))
+        + system
+        + words(question)
+        + reply(question)
+        + words(gemini_chat.FOLLOW_UP)
+    )
+    tokens_out = words(json.dumps({"query": question})) + reply(question) + reply(gemini_chat.FOLLOW_UP)
+    assert without_cost(recorded(output)) == chat(
+        "gemini-2.5-flash", "gemini_helper", 3, tokens_in, tokens_out
+    )
 
 
 def test_zero_code_under_opentelemetry_instrument() -> None:

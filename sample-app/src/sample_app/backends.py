@@ -1,6 +1,6 @@
 """Which LLM backend the samples talk to: the real provider when its API key is set, else the mock.
 
-`OPENAI_API_KEY` / `ANTHROPIC_API_KEY` select the real APIs; without them (or with
+`OPENAI_API_KEY` / `ANTHROPIC_API_KEY` / `GEMINI_API_KEY` select the real APIs; without them (or with
 `SAMPLE_APP_MOCK=1`) the clients point at the built-in mock provider (`llm_mock`), started on a
 free loopback port the first time it is needed and stopped when the process exits.
 """
@@ -14,11 +14,12 @@ from typing import Any
 
 import anthropic
 import openai
+from google import genai
 
 from llm_mock import MockProvider
 
 FORCE_MOCK_ENV = "SAMPLE_APP_MOCK"
-API_KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
+API_KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "gemini": "GEMINI_API_KEY"}
 MOCK_KEY = "mock-key"
 
 
@@ -28,7 +29,7 @@ class _Mock:
 
 
 def uses_mock(provider: str) -> bool:
-    """True when calls to `provider` ("openai" or "anthropic") go to the mock."""
+    """True when calls to `provider` ("openai", "anthropic" or "gemini") go to the mock."""
     if os.environ.get(FORCE_MOCK_ENV, "").strip().lower() in ("1", "true", "yes"):
         return True
     return not os.environ.get(API_KEY_ENV[provider], "").strip()
@@ -65,6 +66,12 @@ def anthropic_client(**options: Any) -> anthropic.Anthropic:
     if uses_mock("anthropic"):
         options = {"api_key": MOCK_KEY, "base_url": mock_server().anthropic_base_url, **options}
     return anthropic.Anthropic(**options)
+
+
+def gemini_client(**options: Any) -> genai.Client:
+    if uses_mock("gemini"):
+        options = {"api_key": MOCK_KEY, "http_options": {"base_url": mock_server().url}, **options}
+    return genai.Client(**options)
 
 
 def mock_hint(provider: str, **hints: str) -> dict[str, str]:

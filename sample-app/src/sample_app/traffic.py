@@ -17,8 +17,9 @@ from typing import Any
 
 import anthropic
 import openai
+from google import genai
 
-from . import anthropic_cache, assistant, backends, fanout, retrieval, streaming, tools
+from . import anthropic_cache, assistant, backends, fanout, gemini_chat, retrieval, streaming, tools
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ PROFILES = {
     "text-embedding-3-small": Profile(40, 0),
     "claude-haiku-4-5": Profile(220, 10),
     "claude-sonnet-4-5": Profile(650, 28),
+    "gemini-2.5-flash": Profile(260, 7),
 }
 # Failures the mock injects, by share of operations: (x-mock-fail value, weight).
 FAILURES = (("429", 0.5), ("500", 0.3), ("cut", 0.2))
@@ -81,10 +83,13 @@ class Chaos:
 class Clients:
     openai: openai.OpenAI
     anthropic: anthropic.Anthropic
+    gemini: genai.Client
 
     @classmethod
     def create(cls, **options: Any) -> Clients:
-        return cls(backends.openai_client(**options), backends.anthropic_client(**options))
+        # google-genai retries through http_options, not a max_retries argument.
+        gemini = backends.gemini_client()
+        return cls(backends.openai_client(**options), backends.anthropic_client(**options), gemini)
 
 
 Scenario = Callable[[Clients, Chaos, random.Random], object]
@@ -136,6 +141,11 @@ def _fanout(clients: Clients, chaos: Chaos, rng: random.Random) -> object:
     return asyncio.run(fanout.run(tickets, extra_headers=headers))
 
 
+def _gemini(clients: Clients, chaos: Chaos, rng: random.Random) -> object:
+    headers = chaos.headers("gemini", gemini_chat.MODEL)
+    return gemini_chat.ask(clients.gemini, rng.choice(QUESTIONS), headers=headers)
+
+
 SCENARIOS: list[tuple[Scenario, float]] = [
     (_assistant, 4),
     (_stream_openai, 3),
@@ -144,6 +154,7 @@ SCENARIOS: list[tuple[Scenario, float]] = [
     (_cached_anthropic, 1.5),
     (_retrieval, 1),
     (_fanout, 0.5),
+    (_gemini, 1.5),
 ]
 
 

@@ -127,6 +127,19 @@ def content_parts(content: Any) -> list[dict[str, Any]]:
     return [part(content)]
 
 
+def joined_parts(parts: list[Any]) -> list[dict[str, Any]]:
+    """A stream's parts as message parts, consecutive text (or thought) pieces joined into one."""
+    out: list[dict[str, Any]] = []
+    for value in parts:
+        converted = part(value)
+        kind = converted.get("type")
+        if out and kind in ("text", "reasoning") and out[-1].get("type") == kind:
+            out[-1] = {**out[-1], "content": f"{out[-1]['content']}{converted['content']}"}
+        else:
+            out.append(converted)
+    return out
+
+
 def _role(role: Any) -> Any:
     return "assistant" if role == "model" else role or "user"
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from opentelemetry.semconv_ai import Operation, Request, Surface, names
-from opentelemetry.semconv_ai.content import message, reasoning_part, text_part
+from opentelemetry.semconv_ai.content import message
 from opentelemetry.semconv_ai.safe import count, field, items
 
 from .mapping import (
     HTTP_STATUS,
     finish_reason,
-    part,
+    joined_parts,
     part_answers,
     read_request,
     record_response,
@@ -56,17 +56,14 @@ class GenerateStream(GeminiSurface):
 class Chunks:
     """Each chunk carries the usage so far: the last one counts, never a sum."""
 
-    __slots__ = ("first", "op", "reason", "texts", "usage")
+    __slots__ = ("candidate", "first", "op", "parts", "usage")
 
     def __init__(self, op: Operation) -> None:
         self.op = op
         self.first = True
         self.usage: Any = None
-        self.reason: str | None = None
-        # Thought pieces, text pieces, other parts of the first candidate; only when output is collected.
-        self.texts: tuple[list[Any], list[Any], list[Any]] | None = (
-            ([], [], []) if op.collect_output else None
-        )
+        self.candidate: Any = None  # the latest; the last one has the finish reason
+        self.parts: list[Any] | None = [] if op.collect_output else None  # of the first candidate
 
     def on_chunk(self, chunk: Any) -> None:
         usage = chunk.usage_metadata
@@ -75,37 +72,24 @@ class Chunks:
         if self.first:
             self.first = False
             self.op.set_response(model=field(chunk, "model_version"), response_id=field(chunk, "response_id"))
-        candidates = items(chunk.candidates)
-        if not candidates:
-            return
-        reason = finish_reason(candidates[0])
-        if reason is not None:
-            self.reason = reason
-        parts = items(field(candidates[0].content, "parts"))
-        if self.texts is None:
-            if not self.op.answered:
-                self.op.answered = any(part_answers(p) for p in parts)
-            return
-        for p in parts:
-            text = field(p, "text")
-            if isinstance(text, str):
-                self.texts[1 if not field(p, "thought") else 0].append(text)
-            else:
-                self.texts[2].append(part(p))
+        candidates = chunk.candidates
+        if candidates:
+            self.candidate = candidate = candidates[0]
+            if self.parts is not None:
+                self.parts.extend(items(field(candidate.content, "parts")))
+            elif not self.op.answered:
+                self.op.answered = any(part_answers(p) for p in items(field(candidate.content, "parts")))
 
     def on_end(self) -> None:
         op = self.op
         record_usage(op, self.usage)
-        if self.reason is not None:
-            op.set_response(finish_reasons=(self.reason,))
-        if self.texts is None:
+        reason = finish_reason(self.candidate)
+        if reason is not None:
+            op.set_response(finish_reasons=(reason,))
+        if self.parts is None:
             op.answered = bool(op.answered)
-            return
-        thoughts, texts, other = "".join(self.texts[0]), "".join(self.texts[1]), self.texts[2]
-        parts = (
-            ([reasoning_part(thoughts)] if thoughts else []) + ([text_part(texts)] if texts else []) + other
-        )
-        op.set_output([message("assistant", parts, self.reason)])
+        else:
+            op.set_output([message("assistant", joined_parts(self.parts), reason)])
 
 
 class Embed(GeminiSurface):
