@@ -123,15 +123,39 @@ def test_stream_takes_the_last_chunk_not_a_sum(mock_provider: MockProvider, capt
     )
 
 
-def test_stream_left_early_ends_its_span(mock_provider: MockProvider, capture: Capture):
+def test_stream_left_early_or_closed_ends_its_span(mock_provider: MockProvider, capture: Capture):
     gemini = client(mock_provider)
     stream = gemini.models.generate_content_stream(model=MODEL, contents=PROMPT)
     for _ in stream:
         break
     del stream
+    closed = gemini.models.generate_content_stream(model=MODEL, contents=PROMPT)
+    next(closed)
+    closed.close()
+    del closed
     gc.collect()
-    span = one_span(capture)
-    assert span.status.status_code is not StatusCode.ERROR
+    spans = capture.spans()
+    assert len(spans) == 2
+    assert all(span.status.status_code is not StatusCode.ERROR for span in spans)
+    assert capture.value("llm.requests", llm()) == 2
+    assert (
+        capture.count("gen_ai.client.operation.time_to_first_chunk", {"gen_ai.provider.name": "gcp.gemini"})
+        == 2
+    )
+
+
+def test_async_stream_left_early(mock_provider: MockProvider, capture: Capture):
+    gemini = client(mock_provider)
+
+    async def main() -> None:
+        stream = await gemini.aio.models.generate_content_stream(model=MODEL, contents=PROMPT)
+        async for _ in stream:
+            break
+        await stream.aclose()
+
+    asyncio.run(main())
+    gc.collect()
+    assert one_span(capture).status.status_code is not StatusCode.ERROR
     assert capture.value("llm.requests", llm()) == 1
 
 

@@ -13,7 +13,7 @@ from google.genai import models
 
 from llm_mock import MockProvider
 from opentelemetry.instrumentation.google_genai import GoogleGenAIInstrumentor
-from opentelemetry.semconv_ai import config
+from opentelemetry.semconv_ai import config, get_pricer
 from opentelemetry.semconv_ai.testing import Capture
 
 
@@ -165,5 +165,17 @@ def test_uninstrument_restores_the_sdk(mock_provider: MockProvider, capture: Cap
 
 
 def test_entry_point_loads_the_instrumentor():
+    """What `opentelemetry-instrument` and `openllmetry.init()` use to find it."""
     (found,) = [e for e in entry_points(group="opentelemetry_instrumentor") if e.name == "google_genai"]
     assert found.load() is GoogleGenAIInstrumentor
+    assert GoogleGenAIInstrumentor().instrumentation_dependencies() == ("google-genai >= 1.0, < 4",)
+
+
+def test_cost_of_a_priced_model(mock_provider: MockProvider, capture: Capture):
+    pricer = get_pricer()
+    pricer.start_loading()
+    assert pricer.wait_ready(60)
+    gemini = client(mock_provider)
+    gemini.models.generate_content(model=MODEL, contents=PROMPT)
+    assert 0 < capture.value("llm.cost.usd", llm()) < 0.001
+    assert capture.count("llm.token.cost_per_request", llm()) == 1
