@@ -24,7 +24,8 @@ from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from opentelemetry.instrumentation.distro import BaseDistro
 from opentelemetry.sdk._configuration import _OTelSDKConfigurator
 
-from .init import OTLP_PROTOCOL_ENV, _state, serve, start_evaluators
+from . import endpoint
+from .init import OTLP_PROTOCOL_ENV, _state, start_evaluators
 
 logger = logging.getLogger("openllmetry")
 
@@ -131,8 +132,10 @@ class OpenLLMetryConfigurator(_OTelSDKConfigurator):
 
 
 class PrometheusReader(PrometheusMetricReader):
-    """The `prometheus` metrics exporter of zero-code runs: serves /metrics like `init()` does."""
+    """The `prometheus` metrics exporter of zero-code runs: serves /metrics like `init()` does.
+
+    Other readers may sit next to it, so the SDK stays fed."""
 
     def __init__(self) -> None:
         super().__init__()
-        serve(getattr(self, "_registry", None))
+        endpoint.setup([self], {}, feed_sdk=True)

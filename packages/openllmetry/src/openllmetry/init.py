@@ -14,12 +14,17 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import endpoint
+from .endpoint import (  # noqa: F401  (public names of this module before endpoint existed)
+    DEFAULT_PROMETHEUS_HOST,
+    DEFAULT_PROMETHEUS_PORT,
+    PROMETHEUS_HOST_ENV,
+    PROMETHEUS_PORT_ENV,
+    serve,
+)
+
 logger = logging.getLogger("openllmetry")
 
-PROMETHEUS_HOST_ENV = "OTEL_EXPORTER_PROMETHEUS_HOST"
-PROMETHEUS_PORT_ENV = "OTEL_EXPORTER_PROMETHEUS_PORT"
-DEFAULT_PROMETHEUS_HOST = "localhost"
-DEFAULT_PROMETHEUS_PORT = 9464
 OTLP_ENDPOINT_ENV = "OTEL_EXPORTER_OTLP_ENDPOINT"
 OTLP_PROTOCOL_ENV = "OTEL_EXPORTER_OTLP_PROTOCOL"
 
@@ -37,9 +42,6 @@ class _State:
     tracer_provider: Any = None  # only providers this SDK created; the application's are never shut down
     meter_provider: Any = None
     span_processors: list[Any] = field(default_factory=list)  # ours, on the application's TracerProvider
-    server: Any = None
-    served_registry: Any = None  # what /metrics served, so a forked child can serve it again
-    forked_without_server: bool = False
     instrumentors: list[Any] = field(default_factory=list)
     evaluators: bool = False
     otlp_missing_warned: bool = False
@@ -49,13 +51,7 @@ _state = _State()
 
 
 def _after_fork_in_child() -> None:
-    # The child inherits the parent's listening socket but not its server thread: close the socket
-    # (never shutdown(), which would wait for that thread) and let init() in the child serve again.
-    _state.lock = threading.RLock()
-    server, _state.server = _state.server, None
-    if server is not None:
-        _guard(server.socket.close)
-        _state.forked_without_server = True
+    _state.lock = threading.RLock()  # the /metrics server is endpoint's to handle
 
 
 if hasattr(os, "register_at_fork"):
@@ -84,11 +80,9 @@ def init(
     (`OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`, `OPENLLMETRY_METRIC_FAMILIES`).
     """
     with _state.lock:
-        if _state.initialized and _state.forked_without_server:
-            # A worker forked from an initialized parent (gunicorn --preload): telemetry is already
-            # set up; only the /metrics server has to start again, on this worker's port.
-            _state.forked_without_server = False
-            _step(serve, _state.served_registry)
+        if _state.initialized and _step(endpoint.restart_after_fork):
+            # A worker forked from an initialized parent that served /metrics itself: telemetry is
+            # already set up; only the server has to start again, on this worker's port.
             return
         if _state.initialized or _state.shut_down:
             logger.info(
@@ -121,7 +115,7 @@ def shutdown() -> None:
         for provider in (_state.tracer_provider, _state.meter_provider):
             if provider is not None:
                 _guard(provider.shutdown)
-        stop_server()
+        _guard(endpoint.stop)
         _state.instrumentors, _state.span_processors = [], []
         _state.tracer_provider = _state.meter_provider = None
         _state.initialized, _state.shut_down = False, True
@@ -237,9 +231,12 @@ def _setup_metrics(resource: Any, metric_readers: Sequence[Any] | None) -> None:
     provider = MeterProvider(metric_readers=readers, resource=resource, views=_views())
     metrics.set_meter_provider(provider)
     _state.meter_provider = provider
-    prometheus = next((r for r in readers if isinstance(r, PrometheusMetricReader)), None)
-    if prometheus is not None:
-        serve(getattr(prometheus, "_registry", None))
+    prometheus = [r for r in readers if isinstance(r, PrometheusMetricReader)]
+    if prometheus:
+        # /metrics renders openllmetry's series from the core's store; the SDK is fed only when
+        # another reader (OTLP, in-memory, ...) needs it.
+        attributes = dict(getattr(resource, "attributes", None) or {})
+        endpoint.setup(prometheus, attributes, feed_sdk=len(prometheus) < len(readers))
 
 
 def _views() -> list[Any]:
@@ -278,49 +275,8 @@ def _explain_existing_meter_provider(
     )
 
 
-def serve(registry: Any = None) -> Any:
-    """Serve /metrics on OTEL_EXPORTER_PROMETHEUS_HOST:PORT. A busy port logs one error; the app goes on."""
-    host = os.environ.get(PROMETHEUS_HOST_ENV, "").strip() or DEFAULT_PROMETHEUS_HOST
-    raw_port = os.environ.get(PROMETHEUS_PORT_ENV, "").strip() or str(DEFAULT_PROMETHEUS_PORT)
-    try:
-        port = int(raw_port)
-        if not 0 <= port <= 65535:
-            raise ValueError(raw_port)
-    except ValueError:
-        logger.error(
-            "openllmetry: %s=%r is not a port number, so /metrics is not served; set it to a free port",
-            PROMETHEUS_PORT_ENV,
-            raw_port,
-        )
-        return None
-    from prometheus_client import REGISTRY, start_http_server
-
-    try:
-        server, _thread = start_http_server(port, addr=host, registry=registry or REGISTRY)
-    except OSError as exc:
-        logger.error(
-            "openllmetry: cannot serve Prometheus metrics on %s:%d (%s). Set %s to a free port (or %s to "
-            "another address). The application continues and metrics are still recorded.",
-            host,
-            port,
-            exc.strerror or exc,
-            PROMETHEUS_PORT_ENV,
-            PROMETHEUS_HOST_ENV,
-        )
-        return None
-    with _state.lock:
-        _state.server = server
-        _state.served_registry = registry
-    logger.info("openllmetry: serving Prometheus metrics on http://%s:%d/metrics", host, server.server_port)
-    return server
-
-
 def stop_server() -> None:
-    with _state.lock:
-        server, _state.server = _state.server, None
-    if server is not None:
-        _guard(server.shutdown)
-        _guard(server.server_close)
+    endpoint.stop()
 
 
 # -- OTLP, pricing, evaluators ---------------------------------------------------------------

@@ -1,8 +1,13 @@
 """The instruments of one MeterProvider, and the cheap path that records an operation.
 
-Counters are observable: the call path only adds to dicts under one lock, and the totals are
-read when a reader collects. Histograms are the SDK's own, fed through `histograms.FastHistogram`,
-which counts into buckets on the call path and hands the counts to the SDK at collection.
+Two sinks, each switched on where it is used:
+- the core's own `Store` (global MeterProvider only, once `use_store()` gave it one): the
+  accumulators that /metrics is rendered from, in memory or in a multi-process file;
+- the OpenTelemetry SDK, for every other reader (OTLP, in-memory). Counters are observable: the
+  call path only adds to dicts under one lock, and the totals are read when a reader collects.
+  Histograms are the SDK's own, fed through `histograms.FastHistogram`, which counts into buckets
+  on the call path and hands the counts to the SDK at collection. When the only readers are
+  Prometheus ones that /metrics renders from the store, `use_store(feed_sdk=False)` skips this.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from . import names
 from .config import GENAI_FAMILY, LLM_FAMILY, settings
 from .histograms import Batcher, FastHistogram
 from .labels import GenAILabels, LabelCache, LLMLabels
+from .store import Store
 from .version import __version__
 
 SCOPE = "opentelemetry.semconv_ai"
@@ -42,6 +48,8 @@ class Metrics:
     def __init__(self, meter_provider: metrics.MeterProvider | None = None) -> None:
         meter = metrics.get_meter(SCOPE, __version__, meter_provider, schema_url=names.SCHEMA_URL)
         self.labels = LabelCache(settings.cardinality_limit)
+        self.store: Store | None = None
+        self.feed_sdk = True
         self._lock = threading.Lock()
         self._stores: dict[str, _Store] = {}
         self._histograms: dict[str, FastHistogram] = {}
@@ -84,6 +92,8 @@ class Metrics:
 
     def _observer(self, store: _Store) -> Any:
         def observe(options: CallbackOptions) -> Iterable[Observation]:
+            if not self.feed_sdk:
+                return []
             with self._lock:
                 points = [(attrs, value) for attrs, value in store.values()]
             return [Observation(value, attrs) for attrs, value in points]
@@ -103,14 +113,22 @@ class Metrics:
         self._lock = threading.Lock()
         for store in self._stores.values():
             store.clear()
-        self._batcher.after_fork()
+        self._batcher.after_fork()  # the store resets itself (store.py)
 
     def llm_labels(self, provider: str, operation: str, model: str, workflow: str) -> LLMLabels:
         with self._lock:
             labels, overflow = self.labels.llm(provider, operation, model, workflow)
             if overflow:
                 _add(self._overflow, labels.key, labels.base, 1)
+        if overflow and self.store is not None:
+            self._to_store(self.store.count, labels.key, "overflow")
         return labels
+
+    def _to_store(self, method: Any, *args: Any) -> None:
+        try:
+            method(*args)
+        except Exception:
+            logger.debug("recording into the metrics store failed", exc_info=True)
 
     def record_operation(
         self,
@@ -131,6 +149,29 @@ class Metrics:
     ) -> None:
         """Both families for one ended operation."""
         families = settings.metric_families
+        store = self.store
+        genai: GenAILabels | None = None
+        attrs: dict[str, Any] | None = None
+        if GENAI_FAMILY in families:
+            provider, operation, model, _ = labels.key
+            with self._lock:
+                genai = self.labels.genai(
+                    provider, operation, model, response_model, server_address, server_port
+                )
+            attrs = genai.ok if error_type is None else genai.for_error(error_type)
+        if store is not None:
+            try:
+                store.operation(
+                    labels.key if LLM_FAMILY in families else None,
+                    tuple(genai.base.values()) if genai is not None else None,
+                    "" if attrs is None else attrs[names.ERROR_TYPE],
+                    duration, input_tokens, output_tokens, cache_read, cache_creation, reasoning,
+                    time_to_first_chunk, time_per_chunk,
+                )  # fmt: skip
+            except Exception:
+                logger.debug("recording into the metrics store failed", exc_info=True)
+        if not self.feed_sdk:
+            return
         if LLM_FAMILY in families:
             base = labels.base
             key = labels.key
@@ -152,13 +193,7 @@ class Metrics:
                     kind = names.TOKEN_REASONING
                     _add(self._details, (key, kind), by_type[kind], reasoning)
             self._duration.record(duration, base)
-        if GENAI_FAMILY in families:
-            provider, operation, model, _ = labels.key
-            with self._lock:
-                genai: GenAILabels = self.labels.genai(
-                    provider, operation, model, response_model, server_address, server_port
-                )
-            attrs = genai.ok if error_type is None else genai.for_error(error_type)
+        if genai is not None and attrs is not None:
             self._genai_duration.record(duration, attrs)
             if input_tokens is not None:
                 self._genai_tokens.record(input_tokens, genai.tokens[names.TOKEN_INPUT])
@@ -172,6 +207,10 @@ class Metrics:
     def record_cost(self, labels: LLMLabels, cost: float | None) -> None:
         if LLM_FAMILY not in settings.metric_families:
             return
+        if self.store is not None:
+            self._to_store(self.store.cost, labels.key, cost)
+        if not self.feed_sdk:
+            return
         if cost is None:
             with self._lock:
                 _add(self._unpriced, labels.key, labels.base, 1)
@@ -181,16 +220,24 @@ class Metrics:
         self._cost_per_request.record(cost, labels.base)
 
     def record_quality(self, labels: LLMLabels, evaluator: str, score: float) -> None:
-        if LLM_FAMILY in settings.metric_families:
-            self._quality.record(score, labels.for_evaluator(evaluator))
+        if LLM_FAMILY not in settings.metric_families:
+            return
+        attrs = labels.for_evaluator(evaluator)
+        if self.store is not None:
+            self._to_store(self.store.quality, labels.key, attrs["evaluator"], score)
+        if self.feed_sdk:
+            self._quality.record(score, attrs)
 
     def record_dropped_evaluation(self, labels: LLMLabels) -> None:
+        if self.store is not None:
+            self._to_store(self.store.count, labels.key, "dropped")
         with self._lock:
             _add(self._dropped, labels.key, labels.base, 1)
 
 
 _by_provider: weakref.WeakKeyDictionary[Any, Metrics] = weakref.WeakKeyDictionary()
 _global: dict[str, Metrics] = {}
+_global_sinks: tuple[Store | None, bool] = (None, True)
 _registry_lock = threading.Lock()
 
 
@@ -212,8 +259,24 @@ def metrics_for(meter_provider: metrics.MeterProvider | None = None) -> Metrics:
             found = _global.get("global")
             if found is None:
                 found = _global["global"] = Metrics(None)
+                found.store, found.feed_sdk = _global_sinks
             return found
         found = _by_provider.get(meter_provider)
         if found is None:
             found = _by_provider[meter_provider] = Metrics(meter_provider)
         return found
+
+
+def use_store(store: Store | None, *, feed_sdk: bool = True) -> None:
+    """Where the global MeterProvider's operations go: `store` (rendered by /metrics; None: nowhere)
+    and, when `feed_sdk`, the SDK's instruments for every other reader."""
+    global _global_sinks
+    with _registry_lock:
+        _global_sinks = (store, feed_sdk)
+        found = _global.get("global")
+        if found is not None:
+            found.store, found.feed_sdk = store, feed_sdk
+
+
+def global_store() -> Store | None:
+    return _global_sinks[0]

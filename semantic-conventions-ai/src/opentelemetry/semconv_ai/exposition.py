@@ -1,0 +1,201 @@
+"""The Prometheus text format (0.0.4) of the core's accumulators, rendered without the SDK.
+
+Input: `(kind code, key, values)` per block, from one process's `Store` or summed over the files of
+a multi-process directory. Label strings are formatted and escaped once per label set and cached;
+each sample line is then one string join. Nothing a label value holds can break the output: it is
+escaped, lone surrogates become U+FFFD, and a value longer than `MAX_LABEL_CHARS` is cut.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from . import instruments as spec
+from .store import KINDS, LLM, Field, Kind
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+MAX_LABEL_CHARS = 1024
+_Entry = tuple[int, tuple[Any, ...], Sequence[float]]
+
+
+_FORMATTED: dict[float, str] = {}
+
+
+def go_float(value: float) -> str:
+    """A float as Prometheus' Go clients write it (so `le` values match what Prometheus stored before)."""
+    found = _FORMATTED.get(value)
+    if found is None:
+        value = float(value)
+        found = _go_float(value)
+        if value.is_integer() and 0 <= value < 100_000:  # bucket counts, mostly: worth remembering
+            _FORMATTED[value] = found
+    return found
+
+
+def _go_float(value: float) -> str:
+    if value != value:
+        return "NaN"
+    if value in (math.inf, -math.inf):
+        return "+Inf" if value > 0 else "-Inf"
+    text = repr(float(value))
+    dot = text.find(".")
+    if value > 0 and dot > 6 and "e" not in text:  # Go switches to an exponent sooner than Python
+        digits = (text[:dot] + text[dot + 1 :]).rstrip("0")
+        mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        return f"{mantissa}e+{dot - 1:02d}"
+    return text
+
+
+def escape_label(value: object) -> str:
+    text = value if isinstance(value, str) else ("" if value is None else str(value))
+    if len(text) > MAX_LABEL_CHARS:
+        text = text[:MAX_LABEL_CHARS]
+    if not text.isascii():
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    if "\\" in text or '"' in text or "\n" in text:
+        text = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return text
+
+
+def _fields_by_spec() -> list[tuple[spec.InstrumentSpec, list[tuple[Kind, Field]]]]:
+    found: dict[str, tuple[spec.InstrumentSpec, list[tuple[Kind, Field]]]] = {}
+    for kind in KINDS.values():
+        for item in kind.fields:
+            found.setdefault(item.spec.name, (item.spec, []))[1].append((kind, item))
+    return [found[s.name] for s in spec.ALL_SPECS if s.name in found]
+
+
+_BY_SPEC = _fields_by_spec()
+_ERRORS = LLM.field(spec.ERRORS).offset
+_REQUESTS = LLM.field(spec.REQUESTS).offset
+_COST = LLM.field(spec.COST).offset
+_COST_HISTOGRAM = LLM.field(spec.COST_PER_REQUEST)
+
+
+class Renderer:
+    """Renders blocks; keeps the formatted label strings between scrapes."""
+
+    def __init__(self) -> None:
+        self._labels: dict[tuple[int, tuple[Any, ...]], str] = {}
+        # Per label set and field: the values last rendered and their text. Between two scrapes most
+        # label sets do not change, and their lines are reused as they are.
+        self._texts: dict[tuple[int, tuple[Any, ...], int], tuple[list[float], str]] = {}
+        self._les = {
+            id(f): [go_float(b) for b in f.bounds] + ["+Inf"]
+            for k in KINDS.values()
+            for f in k.fields
+            if f.bounds
+        }
+        self._extras = {
+            id(f): "".join(f',{k}="{escape_label(v)}"' for k, v in f.extra)
+            for k in KINDS.values()
+            for f in k.fields
+        }
+
+    def labels(self, kind: Kind, key: tuple[Any, ...]) -> str:
+        cached = self._labels.get((kind.code, key))
+        if cached is None:
+            if len(self._labels) > 100_000:
+                self._labels.clear()
+            cached = ",".join(
+                f'{name}="{escape_label(value)}"' for name, value in zip(kind.labels, key, strict=False)
+            )
+            self._labels[(kind.code, key)] = cached
+        return cached
+
+    def render(self, entries: Iterable[_Entry], extra: bytes = b"") -> bytes:
+        by_kind: dict[int, list[tuple[tuple[Any, ...], Sequence[float]]]] = {}
+        for code, key, values in entries:
+            kind = KINDS.get(code)
+            if kind is not None and len(key) == len(kind.labels) and len(values) >= kind.size:
+                by_kind.setdefault(code, []).append((key, values))
+        for items in by_kind.values():
+            items.sort(key=lambda item: [str(part) for part in item[0]])
+        out: list[str] = []
+        texts = self._texts
+        if len(texts) > 400_000:
+            texts.clear()
+        for instrument, places in _BY_SPEC:
+            lines: list[str] = []
+            for kind, item in places:
+                at, size = item.offset, item.size
+                for key, values in by_kind.get(kind.code, ()):
+                    part = list(values[at : at + size])
+                    if item.spec is spec.ERRORS or item.spec is spec.COST:  # presence depends on other fields
+                        part += values[_REQUESTS : _REQUESTS + 1] + list(_count_part(values))
+                    cached = texts.get((kind.code, key, at))
+                    if cached is not None and cached[0] == part:
+                        lines.append(cached[1])
+                        continue
+                    start = len(lines)
+                    self._samples(lines, instrument, kind, item, key, values)
+                    text = "".join(lines[start:])
+                    del lines[start:]
+                    lines.append(text)
+                    texts[(kind.code, key, at)] = (part, text)
+            if lines:
+                kind_name = "counter" if instrument.kind == spec.COUNTER else "histogram"
+                name = instrument.prometheus_name
+                out.append(f"# HELP {name} {_help(instrument.description)}\n# TYPE {name} {kind_name}\n")
+                out.extend(lines)
+        return "".join(out).encode("utf-8", "replace") + extra
+
+    def _samples(
+        self, lines: list[str], instrument: spec.InstrumentSpec, kind: Kind, item: Field,
+        key: tuple[Any, ...], values: Sequence[float],
+    ) -> None:  # fmt: skip
+        at = item.offset
+        name = instrument.prometheus_name
+        if instrument.kind == spec.COUNTER:
+            value = values[at]
+            if kind is LLM and at == _ERRORS:
+                present = values[_REQUESTS] != 0
+            elif kind is LLM and at == _COST:
+                present = value != 0 or _count(values, _COST_HISTOGRAM) > 0
+            else:
+                present = value != 0
+            if present:
+                lines.append(
+                    f"{name}{{{self.labels(kind, key)}{self._extras[id(item)]}}} {go_float(value)}\n"
+                )
+            return
+        total = _count(values, item)
+        if not total:
+            return
+        labels = self.labels(kind, key) + self._extras[id(item)]
+        running = 0.0
+        for le, count in zip(self._les[id(item)], values[at : at + item.size - 1], strict=False):
+            running += count
+            lines.append(f'{name}_bucket{{{labels},le="{le}"}} {go_float(running)}\n')
+        lines.append(f"{name}_sum{{{labels}}} {go_float(values[at + item.size - 1])}\n")
+        lines.append(f"{name}_count{{{labels}}} {go_float(running)}\n")
+
+
+def _count_part(values: Sequence[float]) -> tuple[float]:
+    return (_count(values, _COST_HISTOGRAM),)
+
+
+def _count(values: Sequence[float], item: Field) -> float:
+    return sum(values[item.offset : item.offset + item.size - 1])
+
+
+def _help(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\n", "\\n")
+
+
+def target_info(attributes: Mapping[str, Any]) -> bytes:
+    """`target_info` with the resource's attributes, as the OpenTelemetry exporter shows them."""
+    if not attributes:
+        return b""
+    pairs = ",".join(
+        f'{_label_name(k)}="{escape_label(v)}"' for k, v in sorted(attributes.items()) if isinstance(k, str)
+    )
+    text = f"# HELP target_info Target metadata\n# TYPE target_info gauge\ntarget_info{{{pairs}}} 1\n"
+    return text.encode("utf-8", "replace")
+
+
+def _label_name(name: str) -> str:
+    cleaned = "".join(ch if ch.isascii() and (ch.isalnum() or ch == "_") else "_" for ch in name)
+    return cleaned if cleaned and not cleaned[0].isdigit() else "_" + cleaned
