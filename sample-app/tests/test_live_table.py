@@ -59,14 +59,24 @@ def test_quantile_follows_histogram_quantile() -> None:
     assert quantile(0.5, {}) is None
 
 
-def test_rows_give_tokens_per_second_since_the_previous_table() -> None:
-    stats = LiveStats(start=100.0)
+def test_rows_give_tokens_per_second_over_the_window() -> None:
+    stats = LiveStats(start=100.0, window=2.0)
     rows = stats.rows(parse(exposition()), now=104.0)
     gpt = next(row for row in rows if row.model == "gpt-4o")
     assert (gpt.requests, gpt.error_rate, gpt.tokens_per_second) == (10, 0.2, 100.0)
     assert (gpt.p50, gpt.p95) == (0.4, 0.64)
     gpt = next(row for row in stats.rows(parse(exposition(140.0)), now=106.0) if row.model == "gpt-4o")
     assert gpt.tokens_per_second == 20.0 and stats.window == 2.0
+
+
+def test_a_quiet_refresh_still_shows_the_window_s_tokens() -> None:
+    stats = LiveStats(start=100.0, window=15.0)
+    stats.rows(parse(exposition()), now=103.0)
+    stats.rows(parse(exposition(140.0)), now=106.0)
+    gpt = next(row for row in stats.rows(parse(exposition(140.0)), now=109.0) if row.model == "gpt-4o")
+    assert gpt.tokens_per_second == 440.0 / 9 and stats.window == 9.0  # no call since 106: not 0
+    gpt = next(row for row in stats.rows(parse(exposition(140.0)), now=118.5) if row.model == "gpt-4o")
+    assert stats.window == 15.5 and gpt.tokens_per_second == 40.0 / 15.5  # from the 103 snapshot on
 
 
 def test_render_shows_every_model_and_a_total() -> None:

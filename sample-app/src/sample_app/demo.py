@@ -3,16 +3,24 @@
 Run: uv run python -m sample_app.demo   (DEMO_SECONDS=30 by default)
 Without OPENAI_API_KEY / ANTHROPIC_API_KEY everything runs offline against the built-in mock
 provider, which answers with realistic latency and a few percent of errors.
+
+The traffic runs in several worker processes, as a web app under gunicorn or uvicorn would, all
+recording into one PROMETHEUS_MULTIPROC_DIR: the one /metrics endpoint (served by openllmetry's
+exporter process) shows their sum.
 """
 
 from __future__ import annotations
 
+import json
 import math
+import multiprocessing
 import os
 import random
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import time
 from contextlib import ExitStack, nullcontext
 from types import FrameType
@@ -26,6 +34,7 @@ from rich.table import Table
 
 import openllmetry
 from llm_mock import MockProvider
+from openllmetry.multiprocess import MULTIPROC_DIR_ENV, exporter_address, stop_exporter
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
 
 from . import backends
@@ -34,6 +43,7 @@ from .prometheus_server import INSTALL_HINT, Prometheus, PrometheusError, find_b
 from .traffic import Chaos, Clients, Traffic
 
 APP_NAME = "llm-monitoring-app"
+WORKER_PROCESSES = 3
 REFRESH_SECONDS = 3.0
 SCRAPE_INTERVAL = "1s"
 SEED_QUERIES = (
@@ -73,6 +83,60 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _traffic_worker(index: int, all_mock: bool, stop: Any, results: Any) -> None:
+    """One worker process (forked after init(), as under gunicorn --preload): its own clients and threads."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the workers
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    traffic = Traffic(
+        Clients.create(max_retries=1),
+        Chaos(error_rate=0.04, seed=random.randrange(1 << 30)),
+        workers=1,
+        pause=0.3 if all_mock else 3.0,
+        seed=7 + 100 * index,
+    ).start()
+    stop.wait()
+    traffic.stop()
+    results.put((traffic.completed, traffic.failed))
+
+
+class Workers:
+    """The demo's traffic in WORKER_PROCESSES forked processes, stopped together."""
+
+    def __init__(self, count: int, all_mock: bool) -> None:
+        context = multiprocessing.get_context("fork")
+        self._stop = context.Event()
+        self._results = context.Queue()
+        self.processes = [
+            context.Process(
+                target=_traffic_worker, args=(i, all_mock, self._stop, self._results), daemon=True
+            )
+            for i in range(count)
+        ]
+        self.completed = self.failed = 0
+
+    def start(self) -> Workers:
+        for process in self.processes:
+            process.start()
+        return self
+
+    def stop(self) -> None:
+        if self._stop.is_set():
+            return
+        self._stop.set()
+        for _ in self.processes:
+            try:
+                completed, failed = self._results.get(timeout=20)
+                self.completed += completed
+                self.failed += failed
+            except Exception:
+                break
+        for process in self.processes:
+            process.join(10)
+            if process.is_alive():
+                process.kill()
+                process.join()
+
+
 LLM_LABELS = ("model", "provider", "operation", "workflow")
 
 
@@ -105,6 +169,12 @@ def show_prometheus(console: Console, prometheus: Prometheus) -> None:
         " low; n/a: no new call in that series since it was first scraped (0/0).[/]",
         highlight=False,
     )
+    console.print(
+        "[dim]Why these differ from the table: the first two queries have one row per label set (model, "
+        "operation and workflow), the table one per model; and rate() counts only what happened after "
+        "Prometheus first scraped each series.[/]",
+        highlight=False,
+    )
     alerts = prometheus.alerts()
     for alert in alerts:
         labels = alert["labels"]
@@ -135,17 +205,41 @@ def _table(url: str, stats: LiveStats, label: str) -> Table:
     return render(rows, f"LLM operations by model, {label} (tokens/s over the last {stats.window:.0f} s)")
 
 
+def _wait_for_exporter(directory: str, timeout: float = 30.0) -> int | None:
+    """The exporter's pid once it serves (None if it has not come up in time)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if exporter_address(directory) is not None:
+            try:
+                with open(os.path.join(directory, "openllmetry.exporter.json")) as state:
+                    return int(json.load(state)["pid"])
+            except (OSError, ValueError, KeyError):
+                return None
+        time.sleep(0.05)
+    return None
+
+
 def run(seconds: float, console: Console) -> None:
     host, port, note = _metrics_address()
     metrics_url = f"http://{host}:{port}/metrics"
     all_mock = backends.uses_mock("openai") and backends.uses_mock("anthropic")
     with ExitStack() as cleanup:  # undone in reverse order, on the normal end and on Ctrl-C alike
+        # A directory of its own, empty at start as the multi-process mode wants.
+        directory = tempfile.mkdtemp(prefix="openllmetry-demo-")
+        cleanup.callback(shutil.rmtree, directory, ignore_errors=True)
+        os.environ[MULTIPROC_DIR_ENV] = directory
+        cleanup.callback(stop_exporter, directory)
         if backends.uses_mock("openai") or backends.uses_mock("anthropic"):
             mock = MockProvider(error_rate=0.02, seed=random.randrange(1 << 30)).start()
             cleanup.callback(mock.stop)
             backends.use_mock_server(mock)
         openllmetry.init(APP_NAME, metric_readers=[PrometheusMetricReader()], evaluators=[conciseness])
         cleanup.callback(openllmetry.shutdown)
+        exporter = _wait_for_exporter(directory)
+        served = exporter_address(directory)
+        if served is not None:  # the port the exporter bound (port 0 asks for any free one)
+            port = served[1]
+            metrics_url = f"http://{host}:{port}/metrics"
         prometheus = _start_prometheus(console, f"{host}:{port}")
         if prometheus is not None:
             cleanup.callback(prometheus.stop)
@@ -159,13 +253,16 @@ def run(seconds: float, console: Console) -> None:
             + (f", Prometheus on {prometheus.url}" if prometheus is not None else ""),
             soft_wrap=True,
         )
-        traffic = Traffic(
-            Clients.create(max_retries=1),
-            Chaos(error_rate=0.04),
-            workers=3 if all_mock else 1,
-            pause=0.3 if all_mock else 3.0,
-        ).start()
+        traffic = Workers(WORKER_PROCESSES if all_mock else 1, all_mock).start()
         cleanup.callback(traffic.stop)
+        pids = ", ".join(str(process.pid) for process in traffic.processes)
+        console.print(
+            f"traffic from {len(traffic.processes)} worker processes (pids {pids}), each recording into "
+            f"{directory}; one endpoint, {metrics_url}, served by the openllmetry exporter"
+            f"{f' (pid {exporter})' if exporter else ''}, sums them all",
+            soft_wrap=True,
+            highlight=False,
+        )
 
         start = time.monotonic()
         end = start + seconds
@@ -181,7 +278,7 @@ def run(seconds: float, console: Console) -> None:
                     console.print(table)
         traffic.stop()
         console.print()
-        console.print(_table(metrics_url, LiveStats(start), "whole run"))
+        console.print(_table(metrics_url, LiveStats(start, window=math.inf), "whole run"))
         injected = " (errors the mock injected)" if all_mock else ""
         console.print(f"{traffic.completed} sample-app runs succeeded, {traffic.failed} failed{injected}")
         if prometheus is not None:

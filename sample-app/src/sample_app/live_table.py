@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import urllib.request
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -89,16 +89,24 @@ class Row:
 
 
 class LiveStats:
-    """Turns successive snapshots into rows; tokens per second are over the time since the last one."""
+    """Turns successive snapshots into rows; tokens per second are over the last `window` seconds.
 
-    def __init__(self, start: float) -> None:
-        self._previous_time = start
-        self._previous: dict[Key, ModelStats] = {}
+    A window of several refreshes has data for most models even when each model gets a call only
+    every few seconds (a window of one refresh would read 0 tok/s for most of them).
+    """
+
+    def __init__(self, start: float, window: float = 15.0) -> None:
+        self._history: deque[tuple[float, dict[Key, ModelStats]]] = deque([(start, {})])
+        self._span = window
         self.window = 0.0  # seconds covered by the last rows' tokens per second
 
     def rows(self, snapshot: dict[Key, ModelStats], now: float) -> list[Row]:
-        self.window = max(now - self._previous_time, 1e-9)
-        previous, self._previous, self._previous_time = self._previous, snapshot, now
+        # From the newest snapshot at least `window` old (or the start): the window always has data.
+        while len(self._history) > 1 and self._history[1][0] <= now - self._span:
+            self._history.popleft()
+        base_time, previous = self._history[0]
+        self.window = max(now - base_time, 1e-9)
+        self._history.append((now, snapshot))
         rows = []
         for (provider, model), stats in sorted(snapshot.items()):
             before = previous.get((provider, model))

@@ -66,13 +66,28 @@ def derived_config(target: str, interval: str) -> str:
     return text.replace(f"interval: {SHIPPED_INTERVAL}", f"interval: {interval}")
 
 
+def fleet_config(jobs: dict[str, list[str]], interval: str) -> str:
+    """The shipped prometheus.yml with one scrape job per entry of `jobs` (name -> targets)."""
+    text = derived_config(SHIPPED_TARGET, interval)
+    shipped = f'  - job_name: openllmetry\n    static_configs:\n      - targets: ["{SHIPPED_TARGET}"]\n'
+    if shipped not in text:
+        raise PrometheusError("prometheus.yml no longer has the one scrape job this expects")
+    generated = "".join(
+        f"  - job_name: {json.dumps(name)}\n    static_configs:\n      - targets: {json.dumps(targets)}\n"
+        for name, targets in jobs.items()
+    )
+    return text.replace(shipped, generated)
+
+
 class Prometheus:
     """`with Prometheus("127.0.0.1:9464") as prom: prom.query("up")`. Always stopped on exit."""
 
     def __init__(
-        self, target: str, *, interval: str = "1s", binary: str | None = None, port: int = 0
-    ) -> None:
+        self, target: str, *, interval: str = "1s", binary: str | None = None, port: int = 0,
+        jobs: dict[str, list[str]] | None = None,
+    ) -> None:  # fmt: skip
         self.target = target
+        self.jobs = jobs  # several scrape jobs instead of the one shipped job scraping `target`
         self.interval = interval
         self.binary = binary or find_binary()
         self.port = port or free_port()
@@ -87,7 +102,11 @@ class Prometheus:
         work = Path(self._workdir.name)
         for name in RULE_FILES:
             shutil.copy(config_dir() / name, work / name)
-        (work / "prometheus.yml").write_text(derived_config(self.target, self.interval))
+        if self.jobs:
+            config = fleet_config(self.jobs, self.interval)
+        else:
+            config = derived_config(self.target, self.interval)
+        (work / "prometheus.yml").write_text(config)
         with open(work / "prometheus.log", "wb") as log:
             self._process = subprocess.Popen(
                 [

@@ -1,7 +1,8 @@
 """A small /metrics server that slow clients, many scrapers and odd requests cannot take down.
 
-- One acceptor thread and a fixed pool of handler threads; connections beyond the queue are closed
-  at once. Every socket has a timeout, so an idle or slow client holds a thread for at most that.
+- One acceptor thread reads request heads without blocking (at most 256 waiting connections, each
+  dropped after the timeout); only complete requests reach the fixed pool of handler threads, and
+  a response is sent within 30 s or dropped. Idle and slow clients hold no thread.
 - Scrapes share renders: a request is answered by a render that started after it arrived, and
   renders are spaced (four times the last render's cost, at most 2 s) so that 32 scrapers in a loop
   cost the application about as much as one.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import gzip
 import logging
 import queue
+import selectors
 import socket
 import threading
 import time
@@ -23,6 +25,8 @@ logger = logging.getLogger("openllmetry")
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 MAX_HEAD_BYTES = 16384
+MAX_PENDING = 256  # connections whose request has not fully arrived
+SEND_SECONDS = 30.0
 MAX_SPACING_S = 2.0
 
 
@@ -89,7 +93,7 @@ class MetricsServer:
         self.host, self.port = host, port
         self.timeout = timeout
         self._shared = _Shared(render)
-        self._queue: queue.Queue[socket.socket | None] = queue.Queue(maxsize=queued)
+        self._queue: queue.Queue[tuple[socket.socket, float, bytes] | None] = queue.Queue(maxsize=queued)
         self._threads = threads
         self._workers: list[threading.Thread] = []
         self._stopped = threading.Event()
@@ -144,28 +148,76 @@ class MetricsServer:
         self.shutdown()
 
     def _accept(self) -> None:
+        """Accepts connections and reads request heads without blocking; only whole requests reach a
+        handler thread, so idle or slow clients hold no thread, only a slot here until their timeout."""
         sock = self.socket
-        while sock is not None and not self._stopped.is_set():
-            try:
-                conn, _ = sock.accept()
-            except OSError:
-                if self._stopped.is_set() or sock.fileno() < 0:
-                    return
-                time.sleep(0.05)
-                continue
-            conn.settimeout(self.timeout)
-            try:
-                self._queue.put_nowait(conn)
-            except queue.Full:
-                conn.close()
+        if sock is None:
+            return
+        sock.setblocking(False)
+        selector = selectors.DefaultSelector()
+        selector.register(sock, selectors.EVENT_READ)
+        pending: dict[socket.socket, tuple[float, bytearray]] = {}
+        try:
+            while not self._stopped.is_set():
+                for key, _ in selector.select(timeout=0.25):
+                    if key.fileobj is sock:
+                        self._admit(sock, selector, pending)
+                    else:
+                        self._read(key.fileobj, selector, pending)  # type: ignore[arg-type]
+                now = time.monotonic()
+                for conn in [c for c, (arrived, _) in pending.items() if now - arrived > self.timeout]:
+                    _drop(conn, selector, pending)
+        except (OSError, ValueError):
+            if not self._stopped.is_set():
+                logger.debug("the /metrics acceptor stopped", exc_info=True)
+        finally:
+            for conn in list(pending):
+                _drop(conn, selector, pending)
+            selector.close()
+
+    def _admit(self, sock: socket.socket, selector: selectors.BaseSelector, pending: dict) -> None:  # type: ignore[type-arg]
+        try:
+            conn, _ = sock.accept()
+        except (BlockingIOError, InterruptedError):
+            return
+        if len(pending) >= MAX_PENDING:  # the oldest waiting client makes room
+            oldest = min(pending, key=lambda c: pending[c][0])
+            _drop(oldest, selector, pending)
+        conn.setblocking(False)
+        pending[conn] = (time.monotonic(), bytearray())
+        selector.register(conn, selectors.EVENT_READ)
+
+    def _read(self, conn: socket.socket, selector: selectors.BaseSelector, pending: dict) -> None:  # type: ignore[type-arg]
+        arrived, data = pending[conn]
+        try:
+            chunk = conn.recv(4096)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            chunk = b""
+        data += chunk
+        if not chunk or len(data) > MAX_HEAD_BYTES:
+            _drop(conn, selector, pending)
+            return
+        if b"\r\n\r\n" not in data:
+            return
+        selector.unregister(conn)
+        del pending[conn]
+        conn.setblocking(True)
+        conn.settimeout(self.timeout)
+        try:
+            self._queue.put_nowait((conn, arrived, bytes(data).split(b"\r\n\r\n", 1)[0]))
+        except queue.Full:
+            conn.close()
 
     def _work(self) -> None:
         while not self._stopped.is_set():
-            conn = self._queue.get()
-            if conn is None:
+            item = self._queue.get()
+            if item is None:
                 return
+            conn, arrived, head = item
             try:
-                self._handle(conn, time.monotonic())
+                self._handle(conn, arrived, head)
             except Exception:
                 logger.debug("a /metrics request failed", exc_info=True)
             finally:
@@ -174,10 +226,7 @@ class MetricsServer:
                 except OSError:
                     pass
 
-    def _handle(self, conn: socket.socket, arrived: float) -> None:
-        head = _read_head(conn, arrived + self.timeout)
-        if head is None:
-            return
+    def _handle(self, conn: socket.socket, arrived: float, head: bytes) -> None:
         lines = head.split(b"\r\n")
         parts = lines[0].split()
         if len(parts) != 3:
@@ -197,22 +246,30 @@ class MetricsServer:
             if gzipped
             else b"Vary: Accept-Encoding\r\n"
         )
-        conn.sendall(_response(200, body, extra=extra, head_only=method == b"HEAD"))
+        _send(
+            conn,
+            _response(200, body, extra=extra, head_only=method == b"HEAD"),
+            time.monotonic() + SEND_SECONDS,
+        )
 
 
-def _read_head(conn: socket.socket, deadline: float) -> bytes | None:
-    data = b""
-    while b"\r\n\r\n" not in data:
-        if len(data) > MAX_HEAD_BYTES or time.monotonic() > deadline:
-            return None
-        try:
-            chunk = conn.recv(4096)
-        except OSError:
-            return None
-        if not chunk:
-            return None
-        data += chunk
-    return data.split(b"\r\n\r\n", 1)[0]
+def _drop(conn: socket.socket, selector: selectors.BaseSelector, pending: dict) -> None:  # type: ignore[type-arg]
+    pending.pop(conn, None)
+    try:
+        selector.unregister(conn)
+    except (KeyError, ValueError):
+        pass
+    conn.close()
+
+
+def _send(conn: socket.socket, data: bytes, deadline: float) -> None:
+    """sendall() with an overall deadline: a client that reads slowly cannot hold a thread for long."""
+    view = memoryview(data)
+    while view:
+        if time.monotonic() > deadline:
+            return
+        sent = conn.send(view[:262144])
+        view = view[sent:]
 
 
 def _accepts_gzip(header_lines: list[bytes]) -> bool:

@@ -20,6 +20,7 @@ import fcntl
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -65,6 +66,23 @@ def exporter_address(directory: str) -> tuple[str, int] | None:
         return str(found["host"]), int(found["port"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def stop_exporter(directory: str, timeout: float = 10.0) -> None:
+    """Stop the directory's exporter now (it would otherwise exit after its grace period): for tools
+    such as the demo that own the directory and end all its processes."""
+    try:
+        with open(os.path.join(directory, EXPORTER_STATE)) as state:
+            pid = int(json.load(state)["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except OSError:
+        return
+    deadline = time.monotonic() + timeout
+    while exporter_running(directory) and time.monotonic() < deadline:  # its lock goes when it exits
+        time.sleep(0.05)
 
 
 class Watchdog:

@@ -9,6 +9,7 @@ escaped, lone surrogates become U+FFFD, and a value longer than `MAX_LABEL_CHARS
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -21,6 +22,7 @@ _Entry = tuple[int, tuple[Any, ...], Sequence[float]]
 
 
 _FORMATTED: dict[float, str] = {}
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def go_float(value: float) -> str:
@@ -53,7 +55,10 @@ def escape_label(value: object) -> str:
     if len(text) > MAX_LABEL_CHARS:
         text = text[:MAX_LABEL_CHARS]
     if not text.isascii():
-        text = text.encode("utf-8", "replace").decode("utf-8")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates
+            text = _SURROGATES.sub("\ufffd", text)
     if "\\" in text or '"' in text or "\n" in text:
         text = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     return text

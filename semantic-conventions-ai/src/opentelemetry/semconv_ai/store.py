@@ -38,6 +38,7 @@ CHUNK = 1 << 16
 MAGIC = b"OLLMSTR1"
 HEADER = 32  # magic, used, layout id, pid
 ENTRY = struct.Struct("<IHH")
+MAX_KEY_BYTES = 60000
 
 
 class Field:
@@ -214,7 +215,9 @@ class Store:
         return found
 
     def _allocate(self, kind: Kind, key: tuple[Any, ...]) -> Block:
-        encoded = json.dumps(list(key), ensure_ascii=True, default=str).encode()[:60000]
+        encoded = json.dumps(list(key), ensure_ascii=True, default=str).encode()
+        if len(encoded) > MAX_KEY_BYTES:  # label values are capped long before this
+            raise ValueError("label set too large to store")
         head = ENTRY.size + len(encoded)
         head += -head % 8
         size = head + 8 * kind.size

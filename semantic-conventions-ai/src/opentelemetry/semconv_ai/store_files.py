@@ -71,7 +71,10 @@ class FileReader:
                 continue
             head = ENTRY.size + length
             head += -head % 8
-            key = tuple(json.loads(bytes(data[position + ENTRY.size : position + ENTRY.size + length])))
+            try:
+                key = tuple(json.loads(bytes(data[position + ENTRY.size : position + ENTRY.size + length])))
+            except ValueError:
+                key, code = (), -1  # unreadable: skipped, the rest of the file still counts
             kind = KINDS.get(code)
             if kind is not None:
                 self.entries.append((code, key, position + head, struct.Struct(f"<{kind.size}d")))
@@ -207,7 +210,8 @@ def _write_archive(path: str, totals: dict[_Key, list[float]], absorbed: list[st
     for (code, key), values in totals.items():
         block = store.block(KINDS[code], key)
         block.view[block.base : block.base + len(values)] = array("d", values)
-    store.block(ABSORBED, tuple(absorbed))
+    for start in range(0, len(absorbed), 500):
+        store.block(ABSORBED, tuple(absorbed[start : start + 500]))
     temporary = path + ".tmp"
     with open(temporary, "wb") as out:
         out.write(store.dump())
