@@ -84,7 +84,15 @@ def scrape(rounds: int) -> dict[str, Any]:
     drain_evaluators()  # their quality-score series belong in the scrape too
     store = global_store()
     renderer = Renderer()
+    started = time.process_time()
     body = renderer.render(store.entries())
+    cold = time.process_time() - started
+    families: dict[str, list[int]] = {}
+    for line in body.splitlines():
+        if line and not line.startswith(b"#"):
+            counted = families.setdefault("gen_ai" if line.startswith(b"gen_ai") else "llm", [0, 0])
+            counted[0] += 1
+            counted[1] += len(line) + 1
     series = sum(1 for line in body.splitlines() if line and not line.startswith(b"#"))
     cpu, wall = [], []
     for _ in range(rounds):
@@ -106,7 +114,8 @@ def scrape(rounds: int) -> dict[str, Any]:
             http_cpu.append(time.process_time() - start_cpu)
     label_sets = MODELS * len(OPERATIONS) * len(PROVIDERS)
     return {"status": "ok", "label_sets": label_sets, "series": series, "bytes": len(body),
-            "cpu": cpu, "wall": wall, "http": http, "http_cpu": http_cpu}  # fmt: skip
+            "cpu": cpu, "wall": wall, "http": http, "http_cpu": http_cpu, "cold_cpu": cold,
+            "families": families}  # fmt: skip
 
 
 # -- memory ----------------------------------------------------------------------------------------------

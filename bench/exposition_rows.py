@@ -6,7 +6,8 @@
 
 `stall`: 8 threads make calls (an instrumented fake SDK method: 20 ms of waiting and about 0.5 ms
 of CPU, like a client parsing a response) at 400 label sets, first without scraping, then with a
-separate process fetching /metrics every second, as Prometheus does; p99 of the call latency.
+separate process fetching /metrics every second, as Prometheus does (p99 of the call latency),
+then with 32 scrapers fetching in a loop (calls made, against the quiet phase).
 `restarts`: collect + render of a multi-process directory after 4 and after 500 exited processes.
 `store`: CPU per operation recorded by the core, store in memory and in a file.
 Each prints one `BENCH_RESULT {json}` line.
@@ -28,6 +29,23 @@ from typing import Any
 
 from worker import emit
 
+HAMMER = """
+import sys, threading, time, urllib.request
+url, seconds = sys.argv[1], float(sys.argv[2])
+end = time.monotonic() + seconds
+def loop():
+    while time.monotonic() < end:
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:
+                response.read()
+        except OSError:
+            time.sleep(0.05)
+threads = [threading.Thread(target=loop) for _ in range(32)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+"""
 SCRAPER = """
 import sys, time, urllib.request
 url, seconds = sys.argv[1], float(sys.argv[2])
@@ -123,8 +141,13 @@ def stall(seconds: float) -> dict[str, Any]:
     time.sleep(0.5)
     scraped = _phase(call, seconds)
     scraper.wait(60)
+    hammer = subprocess.Popen([sys.executable, "-c", HAMMER, url, str(seconds + 1)])
+    time.sleep(0.5)
+    hammered = _phase(call, seconds)
+    hammer.wait(120)
     return {"status": "ok", "p99_quiet": _p99(quiet), "p99_scraped": _p99(scraped),
-            "calls_quiet": len(quiet), "calls_scraped": len(scraped), "url": url}  # fmt: skip
+            "calls_quiet": len(quiet), "calls_scraped": len(scraped), "calls_hammered": len(hammered),
+            "url": url}  # fmt: skip
 
 
 def restarts() -> dict[str, Any]:

@@ -40,6 +40,30 @@ class _Endpoint:
 
 
 _endpoint = _Endpoint(threading.RLock())
+_rendering = threading.local()  # set while /metrics appends prometheus_client's registry
+
+
+class StoreCollector:
+    """openllmetry's series in prometheus_client's registry too, for code that reads the registry
+    itself (`generate_latest()`, `start_http_server()`): this process's store, parsed from the
+    exposition. /metrics renders the store directly and skips this collector."""
+
+    def describe(self) -> list[Any]:
+        return []  # no names claimed: the registry's duplicate check never calls collect() early
+
+    def collect(self) -> Any:
+        from prometheus_client.parser import text_string_to_metric_families
+
+        from opentelemetry.semconv_ai.exposition import Renderer
+        from opentelemetry.semconv_ai.metrics import global_store
+
+        store = global_store()
+        if getattr(_rendering, "active", False) or store is None:
+            return
+        yield from text_string_to_metric_families(Renderer().render(store.entries()).decode())
+
+
+_collector = StoreCollector()
 
 
 def _after_fork_in_child() -> None:
@@ -90,6 +114,13 @@ def setup(readers: Sequence[Any], resource_attributes: Mapping[str, Any], *, fee
 
     for reader in readers:
         hide_core_scope(reader)
+        registry = getattr(reader, "_registry", None)
+        if registry is not None and not getattr(registry, "_openllmetry_collector", False):
+            try:
+                registry.register(_collector)
+                registry._openllmetry_collector = True
+            except Exception:
+                logger.debug("could not add openllmetry's collector to the registry", exc_info=True)
     _endpoint.info = target_info(resource_attributes)
     where = address()
     directory = multiproc_dir()
@@ -169,11 +200,14 @@ def serve(registry: Any = None) -> Any:
     def render() -> bytes:
         store = global_store()
         body = renderer.render(store.entries()) if store is not None else b""
+        _rendering.active = True
         try:
             rest = generate_latest(others)
         except Exception:
             logger.debug("prometheus_client's registry failed to render", exc_info=True)
             rest = b""
+        finally:
+            _rendering.active = False
         if b"# TYPE target_info " not in rest:
             rest += _endpoint.info
         return body + rest

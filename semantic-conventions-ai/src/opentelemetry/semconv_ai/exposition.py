@@ -3,26 +3,23 @@
 Input: `(kind code, key, values)` per block, from one process's `Store` or summed over the files of
 a multi-process directory. Label strings are formatted and escaped once per label set and cached;
 each sample line is then one string join. Nothing a label value holds can break the output: it is
-escaped, lone surrogates become U+FFFD, and a value longer than `MAX_LABEL_CHARS` is cut.
+escaped, lone surrogates become U+FFFD, and a value longer than `store.MAX_LABEL_CHARS` is cut.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from . import instruments as spec
-from .store import KINDS, LLM, Field, Kind
+from .store import KINDS, LLM, Field, Kind, bounded_label
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-MAX_LABEL_CHARS = 1024
 _Entry = tuple[int, tuple[Any, ...], Sequence[float]]
 
 
 _FORMATTED: dict[float, str] = {}
-_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def go_float(value: float) -> str:
@@ -52,13 +49,7 @@ def _go_float(value: float) -> str:
 
 def escape_label(value: object) -> str:
     text = value if isinstance(value, str) else ("" if value is None else str(value))
-    if len(text) > MAX_LABEL_CHARS:
-        text = text[:MAX_LABEL_CHARS]
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:  # lone surrogates
-            text = _SURROGATES.sub("\ufffd", text)
+    text = bounded_label(text)  # type: ignore[assignment]
     if "\\" in text or '"' in text or "\n" in text:
         text = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     return text

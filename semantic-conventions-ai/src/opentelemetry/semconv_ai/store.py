@@ -25,6 +25,7 @@ import logging
 import math
 import mmap
 import os
+import re
 import struct
 import threading
 import weakref
@@ -208,6 +209,10 @@ class Store:
         found = self.blocks.get((kind.code, key))
         if found is not None:
             return found
+        key = bounded_key(key)  # so that two keys never render as one label set
+        found = self.blocks.get((kind.code, key))
+        if found is not None:
+            return found
         with self.lock:
             found = self.blocks.get((kind.code, key))
             if found is None:
@@ -344,6 +349,28 @@ def _after_fork_in_child() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+MAX_LABEL_CHARS = 1024
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def bounded_label(value: object) -> object:
+    """What a label value is stored and shown as: at most MAX_LABEL_CHARS, lone surrogates as U+FFFD."""
+    if not isinstance(value, str):
+        return value
+    if len(value) > MAX_LABEL_CHARS:
+        value = value[:MAX_LABEL_CHARS]
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            value = _SURROGATES.sub("\ufffd", value)
+    return value
+
+
+def bounded_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(bounded_label(part) for part in key)
 
 
 def child_path(path: str | None) -> str | None:
