@@ -177,6 +177,11 @@ def main() -> None:
         help="extra openllmetry.init() arguments as JSON, e.g. '{\"builtin_evaluators\": false}'",
     )
     parser.add_argument("--memory-calls", type=int, default=200_000)
+    parser.add_argument(
+        "--only-prometheus",
+        action="store_true",
+        help="only the scrape, production and memory rows; prints them",
+    )
     parser.add_argument("--memory-real", action="store_true", help="memory row through the real SDKs (slow)")
     parser.add_argument(
         "--write-docs", action="store_true", help=f"write {DOCS.relative_to(ROOT)} (default: full runs)"
@@ -187,6 +192,12 @@ def main() -> None:
     started = time.perf_counter()
     ours_sdk = sdk_versions()
 
+    if options.only_prometheus:
+        scrape, memory, production = prometheus_rows(options)
+        print("\n".join(["## /metrics scrape", "", *report.scrape_table(scrape), "",
+                         "## Prometheus in production", "", *production, "", "## Memory", "",
+                         *report.memory_table(memory[0]), *report.memory_table(memory[1])[2:]]))  # fmt: skip
+        return
     progress("ours: calls")
     ours = OURS
     if options.init_kwargs:
@@ -196,24 +207,7 @@ def main() -> None:
     rows += measure_calls(sys.executable, "ours", ours, workloads, True, options, True)
     setups = [(ours, True, measure_setup(sys.executable, "ours", ours, options.init_runs))]
 
-    progress("ours: /metrics scrape and memory")
-    scrape = run_script(sys.executable, "core_rows.py", ["scrape"], "scrape")
-    memory_args = ["memory", "--calls", str(options.memory_calls)] + (
-        ["--real"] if options.memory_real else []
-    )
-    memory = run_script(sys.executable, "core_rows.py", memory_args, "memory")
-    progress("ours: Prometheus in production")
-    stall = [
-        run_script(sys.executable, "exposition_rows.py", ["stall", *f], "stall")
-        for f in ([], ["--multiproc"])
-    ]
-    restarts = run_script(sys.executable, "exposition_rows.py", ["restarts"], "restarts")
-    store = run_script(sys.executable, "exposition_rows.py", ["store"], "store")
-    EXTRA_ENV["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="bench-memory-")
-    memory_multiproc = run_script(sys.executable, "core_rows.py", memory_args, "memory, multi-process")
-    del EXTRA_ENV["PROMETHEUS_MULTIPROC_DIR"]
-    memory_multiproc["path"] = f"{memory_multiproc.get('path', '')}, PROMETHEUS_MULTIPROC_DIR"
-    production = report.production_table(stall, restarts, store)
+    scrape, memory, production = prometheus_rows(options)
     chunk_path = [
         run_script(sys.executable, "chunk_path.py", flags, "per-chunk hook timed in place")
         for flags in ([], ["--content"])
@@ -247,12 +241,34 @@ def main() -> None:
 
     command = "uv run python bench/run.py " + " ".join(sys.argv[1:])
     elapsed = time.perf_counter() - started
-    text = render(rows, setups, scrape, [memory, memory_multiproc], production, chunk_path, options,
+    text = render(rows, setups, scrape, memory, production, chunk_path, options,
                   command.strip(), elapsed)  # fmt: skip
     print(text)
     if options.write_docs or not (options.no_peers or options.no_docs):
         DOCS.write_text(text)
         progress(f"wrote {DOCS.relative_to(ROOT)}")
+
+
+def prometheus_rows(options: argparse.Namespace) -> tuple[dict[str, Any], list[dict[str, Any]], list[str]]:
+    """The scrape, the Prometheus-in-production rows, and memory in both modes."""
+    progress("ours: /metrics scrape and memory")
+    scrape = run_script(sys.executable, "core_rows.py", ["scrape"], "scrape")
+    memory_args = ["memory", "--calls", str(options.memory_calls)] + (
+        ["--real"] if options.memory_real else []
+    )
+    memory = run_script(sys.executable, "core_rows.py", memory_args, "memory")
+    progress("ours: Prometheus in production")
+    stall = [
+        run_script(sys.executable, "exposition_rows.py", ["stall", *flags], "stall")
+        for flags in ([], ["--multiproc"])
+    ]
+    restarts = run_script(sys.executable, "exposition_rows.py", ["restarts"], "restarts")
+    store = run_script(sys.executable, "exposition_rows.py", ["store"], "store")
+    EXTRA_ENV["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="bench-memory-")
+    memory_multiproc = run_script(sys.executable, "core_rows.py", memory_args, "memory, multi-process")
+    del EXTRA_ENV["PROMETHEUS_MULTIPROC_DIR"]
+    memory_multiproc["path"] = f"{memory_multiproc.get('path', '')}, PROMETHEUS_MULTIPROC_DIR"
+    return scrape, [memory, memory_multiproc], report.production_table(stall, restarts, store)
 
 
 def render(
@@ -360,6 +376,8 @@ REPRODUCE = [
     "- `uv run python bench/run.py` (`make bench`): everything; peers are installed under `.bench/`;",
     "  writes this file.",
     "- `uv run python bench/run.py --no-peers`: ours only (about 3.5 minutes); prints the tables.",
+    "- `uv run python bench/run.py --only-prometheus`: the scrape, Prometheus-in-production and memory",
+    "  rows only (about 2 minutes); prints them.",
     "- `--init-kwargs '{\"builtin_evaluators\": false}'`: ours with other `openllmetry.init()`",
     "  arguments.",
     "- `uv run python bench/profile_call.py openai_chat [--content] [--all]`: cProfile of",
