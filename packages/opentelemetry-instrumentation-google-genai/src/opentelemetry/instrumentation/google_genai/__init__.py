@@ -14,14 +14,12 @@ operation is one model call, whoever made it, and nothing is counted twice.
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from typing import Any
 
-from opentelemetry.semconv_ai.instrumentor import GenAIInstrumentor
+from opentelemetry.semconv_ai.instrumentor import GenAIInstrumentor, Patch
 
 from .version import __version__
 
-_instruments = ("google-genai >= 1.0, < 4",)
 MODULE = "google.genai.models"
 
 
@@ -29,35 +27,18 @@ class GoogleGenAIInstrumentor(GenAIInstrumentor):
     """Instruments `models.generate_content` / `generate_content_stream` / `embed_content` / `count_tokens`
     (sync and `client.aio`), and through them `client.chats` and automatic function calling."""
 
-    def instrumentation_dependencies(self) -> Collection[str]:
-        return _instruments
+    instruments = ("google-genai >= 1.0, < 4",)
+    version = __version__
 
-    def _instrument(self, **kwargs: Any) -> None:
-        from opentelemetry.semconv_ai import Patcher, Telemetry
-
+    def patches(self, **kwargs: Any) -> list[Patch]:
         from . import surfaces
 
-        telemetry = Telemetry(
-            "opentelemetry.instrumentation.google_genai",
-            kwargs.get("tracer_provider"),
-            kwargs.get("meter_provider"),
-            __version__,
-        )
-        self._patcher = patcher = Patcher(telemetry)
-        table = (
-            ("_generate_content", surfaces.Generate()),
-            ("_generate_content_stream", surfaces.GenerateStream()),
-            ("embed_content", surfaces.Embed()),
-            ("count_tokens", surfaces.CountTokens()),
-        )
-        for owner, is_async in (("Models", False), ("AsyncModels", True)):
-            for name, surface in table:
-                patcher.patch_lazily(MODULE, owner, name, surface, is_async=is_async)
-
-    def _uninstrument(self, **kwargs: Any) -> None:
-        patcher = getattr(self, "_patcher", None)
-        if patcher is not None:
-            patcher.restore()
+        return [  # each on `Models` and `AsyncModels`
+            Patch(MODULE, "Models", "_generate_content", surfaces.Generate()),
+            Patch(MODULE, "Models", "_generate_content_stream", surfaces.Generate(stream=True)),
+            Patch(MODULE, "Models", "embed_content", surfaces.Embed()),
+            Patch(MODULE, "Models", "count_tokens", surfaces.CountTokens()),
+        ]
 
 
 __all__ = ["GoogleGenAIInstrumentor", "__version__"]

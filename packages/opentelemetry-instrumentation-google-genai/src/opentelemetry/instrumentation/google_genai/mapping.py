@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urlsplit
 
-from opentelemetry.semconv_ai import Operation, Request, capture_enabled, names
+from opentelemetry.semconv_ai import Operation, Request, capture_enabled, names, server_from_url
 from opentelemetry.semconv_ai.content import (
     message,
     plain,
@@ -15,22 +14,23 @@ from opentelemetry.semconv_ai.content import (
     tool_call_part,
     tool_response_part,
 )
-from opentelemetry.semconv_ai.safe import count, field, has_text, items
+from opentelemetry.semconv_ai.safe import count, field, items
 
 # `models/gemini-2.5-flash` and Vertex resource names are the same model as `gemini-2.5-flash`.
 _RESOURCE = re.compile(r"^(?:projects/[^/]+/locations/[^/]+/)?(?:publishers/[^/]+/)?models/(?=.)")
-_DEFAULT_HOSTS = {False: "generativelanguage.googleapis.com", True: "aiplatform.googleapis.com"}
-_PARAMS = (
-    ("temperature", names.REQUEST_TEMPERATURE),
-    ("max_output_tokens", names.REQUEST_MAX_TOKENS),
-    ("top_p", names.REQUEST_TOP_P),
-    ("top_k", names.REQUEST_TOP_K),
-    ("presence_penalty", names.REQUEST_PRESENCE_PENALTY),
-    ("frequency_penalty", names.REQUEST_FREQUENCY_PENALTY),
-    ("seed", names.REQUEST_SEED),
-    ("candidate_count", names.REQUEST_CHOICE_COUNT),
-    ("output_dimensionality", names.EMBEDDINGS_DIMENSION_COUNT),
-)
+# Request fields of the core -> the GenerateContentConfig / EmbedContentConfig field.
+PARAMS = {
+    "temperature": "temperature",
+    "max_tokens": "max_output_tokens",
+    "top_p": "top_p",
+    "top_k": "top_k",
+    "presence_penalty": "presence_penalty",
+    "frequency_penalty": "frequency_penalty",
+    "seed": "seed",
+    "choice_count": "candidate_count",
+    "stop_sequences": "stop_sequences",
+    "dimensions": "output_dimensionality",
+}
 # Gemini finish reasons in the conventions' vocabulary; others pass through lower-cased.
 FINISH_REASONS = {
     "STOP": "stop",
@@ -43,51 +43,28 @@ FINISH_REASONS = {
     "IMAGE_SAFETY": "content_filter",
 }
 HTTP_STATUS = "http.response.status_code"
-_servers: dict[Any, tuple[str | None, int | None]] = {}
 
 
 def model_name(model: Any) -> Any:
     return _RESOURCE.sub("", model, count=1) if isinstance(model, str) else model
 
 
-def server(api_client: Any) -> tuple[str | None, int | None]:
-    """(address, port) of the client's base URL; 1.x keeps http options as a dict, later as a model."""
-    base_url = field(getattr(api_client, "_http_options", None), "base_url")
-    key = (base_url, bool(getattr(api_client, "vertexai", False)))
-    found = _servers.get(key)
-    if found is None:
-        url = urlsplit(base_url) if isinstance(base_url, str) else None
-        if url is None or not url.hostname:
-            found = (_DEFAULT_HOSTS[key[1]], 443)
-        else:
-            found = (url.hostname, url.port or (443 if url.scheme == "https" else 80))
-        if len(_servers) < 64:
-            _servers[key] = found
-    return found
-
-
 def read_request(instance: Any, kwargs: dict[str, Any], stream: bool = False) -> Request:
     api_client = instance._api_client
     config = kwargs.get("config")
-    attributes: dict[str, Any] = {}
-    for key, attribute in _PARAMS:
-        value = field(config, key)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            attributes[attribute] = value
-    stop = field(config, "stop_sequences")
-    if isinstance(stop, (list, tuple)) and all(isinstance(s, str) for s in stop):
-        attributes[names.REQUEST_STOP_SEQUENCES] = tuple(stop)
-    if stream:
-        attributes[names.REQUEST_STREAM] = True
-    address, port = server(api_client)
     json_out = field(config, "response_mime_type") == "application/json" or field(config, "response_schema")
+    params = {name: field(config, key) for name, key in PARAMS.items()}
+    top_k = params["top_k"]
+    if isinstance(top_k, float) and top_k.is_integer():  # a float in GenerateContentConfig
+        params["top_k"] = int(top_k)
     request = Request(
         model_name(kwargs.get("model")),
         names.GCP_VERTEX_AI if getattr(api_client, "vertexai", False) else names.GCP_GEMINI,
-        server_address=address,
-        server_port=port,
-        attributes=attributes,
+        # google-genai 1.x keeps its http options as a dict, later releases as a model.
+        server=server_from_url(field(getattr(api_client, "_http_options", None), "base_url")),
+        stream=stream,
         output_type=names.OUTPUT_JSON if json_out else None,
+        **params,
     )
     if capture_enabled():
         request.input_messages = input_messages(kwargs.get("contents"))
@@ -169,12 +146,6 @@ def finish_reason(candidate: Any) -> str | None:
     return FINISH_REASONS.get(reason, reason.lower())
 
 
-def part_answers(value: Any) -> bool:
-    if field(value, "thought"):
-        return False
-    return has_text(field(value, "text")) or field(value, "function_call") is not None
-
-
 def record_usage(op: Operation, usage: Any) -> None:
     """input = prompt (cached content included) + tool-use prompt; output = candidates + thoughts."""
     if usage is None:
@@ -202,14 +173,6 @@ def record_response(op: Operation, response: Any) -> None:
         reasons = ["content_filter"]
     op.set_response(finish_reasons=reasons)
     record_usage(op, field(response, "usage_metadata"))
-    if op.collect_output:
-        op.set_output(
-            [
-                message("assistant", content_parts(field(c, "content")), r)
-                for c, r in zip(candidates, reasons, strict=False)
-            ]
-        )
-    else:
-        op.answered = any(
-            part_answers(p) for c in candidates for p in items(field(field(c, "content"), "parts"))
-        )
+    if op.collect_output:  # otherwise the core tells `answered` from the output tokens
+        pairs = zip(candidates, reasons, strict=False)
+        op.set_output([message("assistant", content_parts(field(c, "content")), r) for c, r in pairs])

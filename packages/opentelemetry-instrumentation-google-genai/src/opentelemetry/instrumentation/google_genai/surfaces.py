@@ -8,15 +8,7 @@ from opentelemetry.semconv_ai import Operation, Request, Surface, names
 from opentelemetry.semconv_ai.content import message
 from opentelemetry.semconv_ai.safe import count, field, items
 
-from .mapping import (
-    HTTP_STATUS,
-    finish_reason,
-    joined_parts,
-    part_answers,
-    read_request,
-    record_response,
-    record_usage,
-)
+from .mapping import HTTP_STATUS, finish_reason, joined_parts, read_request, record_response, record_usage
 
 COUNTED_TOKENS = "gcp.gemini.count_tokens.total_tokens"
 
@@ -26,31 +18,26 @@ class GeminiSurface(Surface):
         return read_request(instance, kwargs)
 
     def error(self, op: Operation, exc: BaseException) -> None:
-        status = getattr(exc, "code", None)  # google.genai.errors.APIError: the HTTP status
-        if isinstance(status, int) and not isinstance(status, bool):
-            op.set_attributes({HTTP_STATUS: status})
+        # google.genai.errors.APIError: `code` is the HTTP status (the core types it by `status`).
+        op.set_attributes({HTTP_STATUS: count(getattr(exc, "code", None))})
 
 
 class Generate(GeminiSurface):
-    """One `generateContent` request."""
+    """One `generateContent` request, or one `streamGenerateContent` (a generator, or an awaited one)."""
 
     operation = names.GENERATE_CONTENT
 
-    def response(self, op: Operation, result: Any) -> Any:
-        record_response(op, result)
-        return result
-
-
-class GenerateStream(GeminiSurface):
-    """One `streamGenerateContent` request: a generator (sync) or an awaited async generator."""
-
-    operation = names.GENERATE_CONTENT
+    def __init__(self, stream: bool = False) -> None:
+        self.stream = stream
 
     def request(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Request | None:
-        return read_request(instance, kwargs, stream=True)
+        return read_request(instance, kwargs, self.stream)
 
     def response(self, op: Operation, result: Any) -> Any:
-        return op.stream(result, Chunks(op))
+        if self.stream:
+            return op.stream(result, Chunks(op))
+        record_response(op, result)
+        return result
 
 
 class Chunks:
@@ -74,11 +61,9 @@ class Chunks:
             self.op.set_response(model=field(chunk, "model_version"), response_id=field(chunk, "response_id"))
         candidates = chunk.candidates
         if candidates:
-            self.candidate = candidate = candidates[0]
+            self.candidate = candidates[0]
             if self.parts is not None:
-                self.parts.extend(items(field(candidate.content, "parts")))
-            elif not self.op.answered:
-                self.op.answered = any(part_answers(p) for p in items(field(candidate.content, "parts")))
+                self.parts.extend(items(field(self.candidate.content, "parts")))
 
     def on_end(self) -> None:
         op = self.op
@@ -86,9 +71,7 @@ class Chunks:
         reason = finish_reason(self.candidate)
         if reason is not None:
             op.set_response(finish_reasons=(reason,))
-        if self.parts is None:
-            op.answered = bool(op.answered)
-        else:
+        if self.parts is not None:  # otherwise the core tells `answered` from the output tokens
             op.set_output([message("assistant", joined_parts(self.parts), reason)])
 
 
@@ -112,7 +95,5 @@ class CountTokens(GeminiSurface):
     operation = names.COUNT_TOKENS
 
     def response(self, op: Operation, result: Any) -> Any:
-        total = count(field(result, "total_tokens"))
-        if total is not None:
-            op.set_attributes({COUNTED_TOKENS: total})
+        op.set_attributes({COUNTED_TOKENS: count(field(result, "total_tokens"))})
         return result
