@@ -27,3 +27,23 @@ def test_google_status_then_http_status():
 def test_body_code_wins_and_class_name_is_the_last_resort():
     assert error_type(WithBody()) == "rate_limit_error"
     assert error_type(ValueError("x")) == "ValueError"
+
+
+class TextBody(Exception):
+    """As mistralai's SDKError: the body kept as JSON text."""
+
+    body = '{"object": "error", "message": "slow down", "type": "rate_limited", "code": "1300"}'
+    status_code = 429
+
+
+class HttpStatus(Exception):
+    """As together 1.x raises: the status is `http_status`."""
+
+    http_status = 503
+
+
+def test_text_bodies_and_other_status_names():
+    assert error_type(TextBody()) == "1300"
+    TextBody.body = "upstream connect error"
+    assert error_type(TextBody()) == "429"
+    assert error_type(HttpStatus()) == "503"

@@ -176,3 +176,20 @@ def test_uninstrument_restores_the_original() -> None:
     assert FakeClient.__dict__["create"] is not original
     patcher.restore()
     assert FakeClient.__dict__["create"] is original
+
+
+def test_enum_finish_reasons_are_their_values(capture: Capture) -> None:
+    """SDKs with enums of their own (together 1.x's `FinishReason`) report the value, not `Cls.NAME`."""
+    import enum
+
+    from opentelemetry.semconv_ai import Request, Telemetry
+
+    class FinishReason(str, enum.Enum):
+        STOP = "stop"
+
+    op = Telemetry("test.scope", capture.tracer_provider, capture.meter_provider).start(
+        names.CHAT, Request("m-1", "acme")
+    )
+    op.set_response(finish_reasons=[FinishReason.STOP, None, "length"])
+    op.end()
+    assert capture.spans()[0].attributes["gen_ai.response.finish_reasons"] == ("stop", "length")

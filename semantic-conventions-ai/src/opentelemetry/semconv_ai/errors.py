@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 MAX_LENGTH = 64
+MAX_TEXT_BODY = 16_384
 
 
 def _bounded(value: str) -> str:
@@ -13,6 +15,11 @@ def _bounded(value: str) -> str:
 
 
 def _code_from_body(body: Any) -> str | None:
+    if isinstance(body, str) and body.startswith("{") and len(body) <= MAX_TEXT_BODY:
+        try:  # SDKs that keep the body as text (mistralai's SDKError)
+            body = json.loads(body)
+        except ValueError:
+            return None
     if not isinstance(body, dict):
         return None
     inner = body.get("error")
@@ -35,7 +42,8 @@ def error_type(exc: BaseException) -> str:
                     code = value
                     break
         if code is None:
-            for attr in ("status_code", "code"):  # google-genai's `code` is the HTTP status
+            # google-genai's `code` is the HTTP status; together 1.x calls it `http_status`
+            for attr in ("status_code", "http_status", "code"):
                 status = getattr(exc, attr, None)
                 if isinstance(status, int) and not isinstance(status, bool):
                     code = str(status)

@@ -6,6 +6,7 @@ import logging
 import os
 import threading
 from collections.abc import Sequence
+from enum import Enum
 from functools import partial
 from time import perf_counter
 from typing import Any
@@ -180,7 +181,9 @@ class Operation:
         if isinstance(response_id, str) and response_id:
             self.response_id = response_id
         if finish_reasons:
-            self.finish_reasons = tuple(str(r)[:64] for r in finish_reasons if r is not None)
+            self.finish_reasons = tuple(
+                str(r.value if isinstance(r, Enum) else r)[:64] for r in finish_reasons if r is not None
+            )
 
     def set_usage(
         self,
