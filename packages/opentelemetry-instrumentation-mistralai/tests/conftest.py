@@ -31,6 +31,8 @@ def capture() -> Iterator[Capture]:
 
 
 @pytest.fixture
-def client(mock_provider: MockProvider, capture: Capture) -> Any:
-    """A fresh client per test: its async httpx client belongs to one event loop."""
-    return Mistral(api_key="test-key", server_url=mock_provider.base_url("mistral"))
+def client(mock_provider: MockProvider, capture: Capture) -> Iterator[Any]:
+    """A fresh client per test: its async httpx client belongs to one event loop (tests close it there)."""
+    made = Mistral(api_key="test-key", server_url=mock_provider.base_url("mistral"))
+    yield made
+    made.sdk_configuration.client.close()

@@ -47,8 +47,17 @@ def one_span(capture: Capture) -> Any:
     return spans[0]
 
 
-def run(body: Callable[[], Awaitable[Any]]) -> Any:
-    return asyncio.run(body())
+def run(body: Callable[[], Awaitable[Any]], client: Any = None) -> Any:
+    """Run an async test body; `client`'s async connections are closed in the same event loop."""
+
+    async def main() -> Any:
+        try:
+            return await body()
+        finally:
+            if client is not None:
+                await client.sdk_configuration.async_client.aclose()
+
+    return asyncio.run(main())
 
 
 def client_with_headers(server_url: str, headers: dict[str, str]) -> Any:

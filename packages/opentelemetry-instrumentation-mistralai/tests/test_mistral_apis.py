@@ -46,7 +46,7 @@ def test_fim_async(capture: Capture, client: Any) -> None:
         async for _ in stream:
             pass
 
-    run(body)
+    run(body, client)
     assert len(capture.spans()) == 2
     assert tokens(capture, "output", "text_completion", CODESTRAL) == 2 * 5
 
@@ -57,7 +57,7 @@ def test_embeddings_sync_and_async(capture: Capture, client: Any) -> None:
     async def body() -> None:
         await client.embeddings.create_async(model="mistral-embed", inputs="four five six")
 
-    run(body)
+    run(body, client)
     first, second = capture.spans()
     assert first.name == "embeddings mistral-embed"
     assert first.attributes["gen_ai.usage.input_tokens"] == 3

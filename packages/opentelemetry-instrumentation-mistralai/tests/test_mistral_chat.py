@@ -43,7 +43,7 @@ def test_complete_async_and_json_output(capture: Capture, client: Any) -> None:
             model=MODEL, messages=USER, response_format={"type": "json_object"}
         )
 
-    reply = run(body)
+    reply = run(body, client)
     assert reply.choices[0].message.content.startswith('{"answer"')
     attrs = one_span(capture).attributes
     assert attrs["gen_ai.output.type"] == "json"
@@ -70,7 +70,7 @@ def test_stream_async_exhausted(capture: Capture, client: Any) -> None:
         stream = await client.chat.stream_async(model=MODEL, messages=USER)
         return [event async for event in stream]
 
-    assert len(run(body)) == 7  # role, five words, finish
+    assert len(run(body, client)) == 7  # role, five words, finish
     assert (tokens(capture, "input"), tokens(capture, "output")) == (3, 5)
     assert capture.count(TTFC) == 1
 
