@@ -37,6 +37,8 @@ test-oldest: sync
 	$(UV) run --isolated --with 'google-genai==1.0.0' \
 		pytest packages/opentelemetry-instrumentation-google-genai mock-provider/tests/test_mock_gemini.py
 	$(UV) run --isolated --with 'mistralai==1.0.0' pytest packages/opentelemetry-instrumentation-mistralai
+	$(UV) run --isolated --with 'groq==0.9.0' --with 'httpx<0.28' pytest packages/opentelemetry-instrumentation-groq
+	$(UV) run --isolated --with 'together==1.2.0' pytest packages/opentelemetry-instrumentation-together
 	$(UV) run --isolated $(OLDEST_OTEL) pytest semantic-conventions-ai packages
 
 # The long property-based profile (nightly).
