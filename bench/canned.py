@@ -233,6 +233,26 @@ def _anthropic_client(body: bytes, content_type: str) -> Any:
     )  # fmt: skip
 
 
+def _compat_client(workload: str, body: bytes) -> Any:
+    """Groq, Together and Mistral clients, each answering an OpenAI-shaped body (all three read it as is)."""
+    import httpx
+
+    http_client = httpx.Client(transport=_transport(httpx, body, JSON))
+    if workload.startswith("groq"):
+        import groq
+
+        return groq.Groq(api_key="gsk-bench", max_retries=0, http_client=http_client)
+    if workload.startswith("together"):
+        import together
+
+        return together.Together(api_key="bench", max_retries=0, http_client=http_client)
+    try:
+        from mistralai.client import Mistral
+    except ImportError:  # mistralai 1.x
+        from mistralai import Mistral  # type: ignore[no-redef,attr-defined]
+    return Mistral(api_key="bench", client=http_client)
+
+
 JSON = "application/json"
 SSE = "text/event-stream"
 
@@ -246,7 +266,15 @@ PROVIDER = {
     "anthropic_stream": "anthropic",
     "gemini_generate": "google_genai",
     "gemini_stream_20": "google_genai",
+    "groq_chat": "groq",
+    "together_chat": "together",
+    "mistral_chat": "mistralai",
 }
+COMPAT_MODELS = {
+    "groq_chat": "llama-3.1-8b-instant",
+    "together_chat": "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+}
+COMPAT_MODELS["mistral_chat"] = "mistral-small-latest"
 WORKLOADS = tuple(PROVIDER)
 
 
@@ -266,6 +294,8 @@ def client_for(workload: str) -> Any:
         return _gemini_client(json.dumps(gemini_body()).encode(), JSON)
     if workload == "gemini_stream_20":
         return _gemini_client(gemini_stream_body(GEMINI_STREAM_CHUNKS), SSE)
+    if workload in COMPAT_MODELS:
+        return _compat_client(workload, openai_chat_body())
     raise ValueError(f"unknown workload {workload!r}")
 
 
@@ -286,6 +316,10 @@ def make_call(workload: str) -> Callable[[], Any]:
         return stream
     if workload == "openai_embeddings":
         return lambda: client.embeddings.create(model=EMBEDDING_MODEL, input=QUESTION)
+    if workload == "mistral_chat":
+        return lambda: client.chat.complete(model=COMPAT_MODELS[workload], messages=MESSAGES)
+    if workload in COMPAT_MODELS:
+        return lambda: client.chat.completions.create(model=COMPAT_MODELS[workload], messages=MESSAGES)
     if workload == "anthropic_message":
         return lambda: client.messages.create(
             model=CLAUDE_MODEL, max_tokens=256, system=SYSTEM, messages=ANTHROPIC_MESSAGES

@@ -18,8 +18,19 @@ TITLES = {
     "openai_embeddings": "OpenAI embeddings",
     "gemini_generate": "Gemini generate_content",
     "gemini_stream_20": "Gemini stream, 20 chunks",
+    "groq_chat": "Groq chat",
+    "together_chat": "Together chat",
+    "mistral_chat": "Mistral chat",
 }
-NON_STREAMING = ("openai_chat", "anthropic_message", "openai_embeddings", "gemini_generate")
+NON_STREAMING = (
+    "openai_chat",
+    "anthropic_message",
+    "openai_embeddings",
+    "gemini_generate",
+    "groq_chat",
+    "together_chat",
+    "mistral_chat",
+)
 ADDED_SHARE_GOAL = 0.10
 PEER_FRACTION_GOAL = 0.10
 CHUNK_GOAL_US = 2.0

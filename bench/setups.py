@@ -83,6 +83,9 @@ def _global_providers(exporter: CountingExporter) -> tuple[Any, Any]:
     return tracer_provider, meter_provider
 
 
+OURS_PROVIDERS = frozenset({"openai", "anthropic", "google_genai", "groq", "together", "mistralai"})
+
+
 def ours(content: bool) -> Active:
     """`openllmetry.init()` as the README shows; the bare instrumentors if the SDK has no init() yet."""
     import openllmetry
@@ -97,6 +100,9 @@ def ours(content: bool) -> Active:
             "opentelemetry-instrumentation-openai",
             "opentelemetry-instrumentation-anthropic",
             "opentelemetry-instrumentation-google-genai",
+            "opentelemetry-instrumentation-groq",
+            "opentelemetry-instrumentation-together",
+            "opentelemetry-instrumentation-mistralai",
         )
     }
     init = getattr(openllmetry, "init", None)
@@ -114,7 +120,7 @@ def ours(content: bool) -> Active:
             provider.force_flush()
             drain_evaluators()
 
-        return Active(exporter, flush, frozenset({"openai", "anthropic", "google_genai"}), packages)
+        return Active(exporter, flush, OURS_PROVIDERS, packages)
 
     from opentelemetry.instrumentation.anthropic import AnthropicInstrumentor
     from opentelemetry.instrumentation.openai import OpenAIInstrumentor

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-PACKAGES = ("openai", "anthropic", "google", "httpx", "httpx2")
+PACKAGES = ("openai", "anthropic", "google", "groq", "together", "mistralai", "httpx", "httpx2")
 _DESCRIPTORS = (staticmethod, classmethod, property)
 _MISSING = object()
 

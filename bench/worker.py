@@ -76,6 +76,13 @@ def sdk_versions() -> dict[str, str]:
         out["google-genai"] = version.__version__
     except Exception as exc:
         out["google-genai"] = f"unavailable: {exc}"
+    from importlib import metadata
+
+    for name in ("groq", "together", "mistralai"):  # by metadata: importing them is not free
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "unavailable"
     return out
 
 

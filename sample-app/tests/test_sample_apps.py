@@ -16,10 +16,19 @@ from pathlib import Path
 
 import pytest
 
-from sample_app import anthropic_cache, assistant, fanout, gemini_chat, retrieval, tools
+from sample_app import anthropic_cache, assistant, fanout, gemini_chat, open_models, retrieval, tools
 from sample_app.prometheus_server import free_port
 
-SAMPLES = ("assistant", "streaming", "tools", "fanout", "anthropic_cache", "retrieval", "gemini_chat")
+SAMPLES = (
+    "assistant",
+    "streaming",
+    "tools",
+    "fanout",
+    "anthropic_cache",
+    "retrieval",
+    "gemini_chat",
+    "open_models",
+)
 SERIES = re.compile(r"^\s+(\w+)\{(.*)\} (\S+)$")
 
 
@@ -159,6 +168,19 @@ def test_gemini_chat(outputs: dict[str, str]) -> None:
     assert without_cost(recorded(output)) == chat(
         "gemini-2.5-flash", "gemini_helper", 3, tokens_in, tokens_out
     )
+
+
+def test_open_models(outputs: dict[str, str]) -> None:
+    """Mistral and Groq streams, a Together call: the same tokens as without streaming, and a cost."""
+    question = "Which open model should we use for ticket triage?"
+    for provider in ("mistral", "groq", "together"):
+        assert f"{provider}: Mock reply: {question}" in outputs["open_models"]
+    values = recorded(outputs["open_models"])
+    expected = {}
+    for model in open_models.MODELS:
+        expected |= chat(model, "", 1, words(question), reply(question))
+        assert values[("llm_cost_usd_total", model, "", "")] > 0
+    assert without_cost(values) == expected
 
 
 def test_zero_code_under_opentelemetry_instrument() -> None:

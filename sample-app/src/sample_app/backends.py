@@ -1,6 +1,7 @@
 """Which LLM backend the samples talk to: the real provider when its API key is set, else the mock.
 
-`OPENAI_API_KEY` / `ANTHROPIC_API_KEY` / `GEMINI_API_KEY` select the real APIs; without them (or with
+`OPENAI_API_KEY` / `ANTHROPIC_API_KEY` / `GEMINI_API_KEY` (and `MISTRAL_API_KEY`, `GROQ_API_KEY`,
+`TOGETHER_API_KEY` for `open_models`) select the real APIs; without them (or with
 `SAMPLE_APP_MOCK=1`) the clients point at the built-in mock provider (`llm_mock`), started on a
 free loopback port the first time it is needed and stopped when the process exits.
 """
@@ -19,7 +20,14 @@ from google import genai
 from llm_mock import MockProvider
 
 FORCE_MOCK_ENV = "SAMPLE_APP_MOCK"
-API_KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "gemini": "GEMINI_API_KEY"}
+API_KEY_ENV = {
+    "openai": "OPENAI_API_KEY",
+    "anthropic": "ANTHROPIC_API_KEY",
+    "gemini": "GEMINI_API_KEY",
+    "mistral": "MISTRAL_API_KEY",
+    "groq": "GROQ_API_KEY",
+    "together": "TOGETHER_API_KEY",
+}
 MOCK_KEY = "mock-key"
 
 
@@ -29,7 +37,7 @@ class _Mock:
 
 
 def uses_mock(provider: str) -> bool:
-    """True when calls to `provider` ("openai", "anthropic" or "gemini") go to the mock."""
+    """True when calls to `provider` (a key of `API_KEY_ENV`) go to the mock."""
     if os.environ.get(FORCE_MOCK_ENV, "").strip().lower() in ("1", "true", "yes"):
         return True
     return not os.environ.get(API_KEY_ENV[provider], "").strip()

@@ -19,7 +19,17 @@ import anthropic
 import openai
 from google import genai
 
-from . import anthropic_cache, assistant, backends, fanout, gemini_chat, retrieval, streaming, tools
+from . import (
+    anthropic_cache,
+    assistant,
+    backends,
+    fanout,
+    gemini_chat,
+    open_models,
+    retrieval,
+    streaming,
+    tools,
+)
 
 
 @dataclass(frozen=True)
@@ -38,6 +48,9 @@ PROFILES = {
     "claude-haiku-4-5": Profile(220, 10),
     "claude-sonnet-4-5": Profile(650, 28),
     "gemini-2.5-flash": Profile(260, 7),
+    open_models.MISTRAL_MODEL: Profile(260, 12),
+    open_models.GROQ_MODEL: Profile(60, 2),
+    open_models.TOGETHER_MODEL: Profile(380, 14),
 }
 # Failures the mock injects, by share of operations: (x-mock-fail value, weight).
 FAILURES = (("429", 0.5), ("500", 0.3), ("cut", 0.2))
@@ -146,6 +159,18 @@ def _gemini(clients: Clients, chaos: Chaos, rng: random.Random) -> object:
     return gemini_chat.ask(clients.gemini, rng.choice(QUESTIONS), headers=headers)
 
 
+def _open_models(clients: Clients, chaos: Chaos, rng: random.Random) -> object:
+    # One of Mistral, Groq or Together; each brings its own client (open_models.client).
+    provider, ask, model = rng.choice(
+        [
+            ("mistral", open_models.ask_mistral, open_models.MISTRAL_MODEL),
+            ("groq", open_models.ask_groq, open_models.GROQ_MODEL),
+            ("together", open_models.ask_together, open_models.TOGETHER_MODEL),
+        ]
+    )
+    return ask(rng.choice(QUESTIONS), chaos.headers(provider, model))
+
+
 SCENARIOS: list[tuple[Scenario, float]] = [
     (_assistant, 4),
     (_stream_openai, 3),
@@ -155,6 +180,7 @@ SCENARIOS: list[tuple[Scenario, float]] = [
     (_retrieval, 1),
     (_fanout, 0.5),
     (_gemini, 1.5),
+    (_open_models, 1.5),
 ]
 
 
