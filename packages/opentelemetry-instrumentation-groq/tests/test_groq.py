@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import importlib.metadata
 from typing import Any
 
 import groq
@@ -125,3 +126,9 @@ def test_uninstrument_restores_exactly() -> None:
 def test_content_off_by_default(capture: Capture, mock_provider: Any) -> None:
     client(mock_provider).chat.completions.create(model=MODEL, messages=USER)
     assert not [k for k in capture.spans()[0].attributes if "messages" in k]
+
+
+def test_opentelemetry_instrument_finds_it() -> None:
+    """`opentelemetry-instrument` and `openllmetry.init()` load instrumentors by this entry point."""
+    (entry,) = importlib.metadata.entry_points(group="opentelemetry_instrumentor", name="groq")
+    assert entry.load() is GroqInstrumentor

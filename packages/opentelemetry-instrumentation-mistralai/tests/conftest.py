@@ -13,21 +13,12 @@ from mistral_support import Mistral
 
 from llm_mock import MockProvider
 from opentelemetry.instrumentation.mistralai import MistralAIInstrumentor
-from opentelemetry.semconv_ai import config
-from opentelemetry.semconv_ai.testing import Capture
+from opentelemetry.semconv_ai.testing import Capture, instrumented
 
 
 @pytest.fixture
 def capture() -> Iterator[Capture]:
-    cap = Capture()
-    instrumentor = MistralAIInstrumentor()
-    if instrumentor.is_instrumented_by_opentelemetry:  # left on by another test: start afresh
-        instrumentor.uninstrument()
-    instrumentor.instrument(tracer_provider=cap.tracer_provider, meter_provider=cap.meter_provider)
-    yield cap
-    instrumentor.uninstrument()
-    cap.shutdown()
-    config.reset()
+    yield from instrumented(MistralAIInstrumentor)
 
 
 @pytest.fixture

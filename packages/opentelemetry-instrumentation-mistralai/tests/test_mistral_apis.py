@@ -135,3 +135,11 @@ def test_uninstrumented_calls_record_nothing(mock_provider: MockProvider) -> Non
         model=MODEL, messages=USER
     )
     assert capture.spans() == [] and capture.value("llm.requests", llm()) == 0
+
+
+def test_opentelemetry_instrument_finds_it() -> None:
+    """`opentelemetry-instrument` and `openllmetry.init()` load instrumentors by this entry point."""
+    import importlib.metadata
+
+    (entry,) = importlib.metadata.entry_points(group="opentelemetry_instrumentor", name="mistralai")
+    assert entry.load() is MistralAIInstrumentor

@@ -1,26 +1,13 @@
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
 from opentelemetry.instrumentation.together import TogetherInstrumentor
-from opentelemetry.semconv_ai import config
-from opentelemetry.semconv_ai.testing import Capture
+from opentelemetry.semconv_ai.testing import Capture, instrumented
 
 
 @pytest.fixture
 def capture() -> Iterator[Capture]:
-    cap = Capture()
-    instrumentor = TogetherInstrumentor()
-    if instrumentor.is_instrumented_by_opentelemetry:  # left on by another test: start afresh
-        instrumentor.uninstrument()
-    instrumentor.instrument(tracer_provider=cap.tracer_provider, meter_provider=cap.meter_provider)
-    yield cap
-    instrumentor.uninstrument()
-    cap.shutdown()
-    config.reset()
+    yield from instrumented(TogetherInstrumentor)

@@ -122,3 +122,9 @@ def test_uninstrument_restores_exactly() -> None:
     assert is_patched(owner.__dict__["create"])
     instrumentor.uninstrument()
     assert owner.__dict__["create"] is original
+
+
+def test_opentelemetry_instrument_finds_it() -> None:
+    """`opentelemetry-instrument` and `openllmetry.init()` load instrumentors by this entry point."""
+    (entry,) = importlib.metadata.entry_points(group="opentelemetry_instrumentor", name="together")
+    assert entry.load() is TogetherInstrumentor

@@ -6,6 +6,7 @@ Needs `opentelemetry-sdk`, which the core itself does not depend on.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,6 +88,27 @@ class Capture:
     def shutdown(self) -> None:
         self.tracer_provider.shutdown()
         self.meter_provider.shutdown()
+
+
+def instrumented(instrumentor: Any, **kwargs: Any) -> Iterator[Capture]:
+    """A fixture's body: `instrumentor` (a class or an instance) instrumented afresh onto a new `Capture`,
+    and uninstrumented (settings reset) afterwards: `yield from instrumented(AcmeInstrumentor)`."""
+    from .. import config
+
+    capture = Capture()
+    instance = instrumentor() if isinstance(instrumentor, type) else instrumentor
+    if instance.is_instrumented_by_opentelemetry:  # left on by another test: start afresh
+        instance.uninstrument()
+    instance.instrument(
+        tracer_provider=capture.tracer_provider, meter_provider=capture.meter_provider, **kwargs
+    )
+    try:
+        yield capture
+    finally:
+        if instance.is_instrumented_by_opentelemetry:
+            instance.uninstrument()
+        capture.shutdown()
+        config.reset()
 
 
 def __getattr__(name: str) -> Any:
