@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from opentelemetry.semconv_ai import Operation, Request, capture_enabled, names, server_from_url
+from opentelemetry.semconv_ai import Operation, Request, Server, capture_enabled, names, server_from_url
 from opentelemetry.semconv_ai.content import (
     message,
     plain,
@@ -49,28 +49,43 @@ def model_name(model: Any) -> Any:
     return _RESOURCE.sub("", model, count=1) if isinstance(model, str) else model
 
 
+_servers: dict[Any, Server] = {}
+
+
+def server(api_client: Any) -> Server:
+    # google-genai 1.x keeps its http options as a dict, later releases as a model.
+    base_url = field(getattr(api_client, "_http_options", None), "base_url")
+    found = _servers.get(base_url)
+    if found is None:
+        found = server_from_url(base_url)
+        if len(_servers) < 64:
+            _servers[base_url] = found
+    return found
+
+
 def read_request(instance: Any, kwargs: dict[str, Any], stream: bool = False) -> Request:
     api_client = instance._api_client
     config = kwargs.get("config")
-    json_out = field(config, "response_mime_type") == "application/json" or field(config, "response_schema")
-    params = {name: field(config, key) for name, key in PARAMS.items()}
-    top_k = params["top_k"]
+    # A config is a dict or a pydantic model, whose fields are its __dict__: read it once.
+    values = config if isinstance(config, dict) else getattr(config, "__dict__", None) or {}
+    params = {name: values[key] for name, key in PARAMS.items() if values.get(key) is not None}
+    top_k = params.get("top_k")
     if isinstance(top_k, float) and top_k.is_integer():  # a float in GenerateContentConfig
         params["top_k"] = int(top_k)
+    json_out = values.get("response_mime_type") == "application/json" or values.get("response_schema")
     request = Request(
         model_name(kwargs.get("model")),
         names.GCP_VERTEX_AI if getattr(api_client, "vertexai", False) else names.GCP_GEMINI,
-        # google-genai 1.x keeps its http options as a dict, later releases as a model.
-        server=server_from_url(field(getattr(api_client, "_http_options", None), "base_url")),
+        server=server(api_client),
         stream=stream,
         output_type=names.OUTPUT_JSON if json_out else None,
         **params,
     )
     if capture_enabled():
         request.input_messages = input_messages(kwargs.get("contents"))
-        system = field(config, "system_instruction")
+        system = values.get("system_instruction")
         request.system_instructions = content_parts(system) if system is not None else None
-        tools = field(config, "tools")
+        tools = values.get("tools")
         if isinstance(tools, (list, tuple)) and not any(callable(t) for t in tools):
             request.tool_definitions = plain(list(tools))
     return request
