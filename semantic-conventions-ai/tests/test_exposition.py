@@ -122,6 +122,7 @@ def test_prometheus_names_of_every_instrument() -> None:
         "llm_response_quality_score",
         "llm_label_overflow_total",
         "llm_evaluations_dropped_total",
+        "llm_usage_rejected_total",
         "gen_ai_client_operation_duration_seconds",
         "gen_ai_client_token_usage",
         "gen_ai_client_operation_time_to_first_chunk_seconds",

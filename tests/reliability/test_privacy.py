@@ -4,6 +4,7 @@ with capture on, secrets and large inline images are redacted."""
 from __future__ import annotations
 
 import base64
+import json
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -144,3 +145,80 @@ def test_capture_on_records_content_but_redacts_secrets(everything: Everything, 
     for leaked in (secret, "abcdefghijklmnop", image[:200], "zzzzzzzzzzzz", "sk-ant-secretsecret", API_KEY):
         assert leaked not in text
     assert "[REDACTED]" in text
+
+
+SECRETS = {
+    "aws": "AKIAIOSFODNN7EXAMPLE",
+    "google": "AIzaSyA-1234567890abcdefghijklmnopqrstu",
+    "github": "ghp_" + "a1B2" * 9,
+    "github_pat": "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz",
+    "slack": "xoxb-123456789012-abcdefghijkl",
+    "jwt": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+    "basic": "Basic dXNlcjpodW50ZXIy",
+    "short_sk": "sk-abc12345",
+    "stripe": "sk_live_51Habcdefghij0123",
+    "bearer_colon": "Bearer:abcdefgh12345678",
+    "url_credentials": "https://admin:hunter2secret@db.internal/x",
+    "url_api_key": "https://x.openai.azure.com/openai?api-key=0123456789abcdef",
+    "private_key": "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----",
+}
+SECRET_ARGUMENTS = {
+    "password": "hunter2-pw",
+    "access_token": "at-value-123",
+    "client_secret": "cs-value-456",
+    "api_key": "ak-value-789",
+    "X-Api-Key": "xk-value-000",
+    "db_password": "dbpw-value-111",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(SECRETS))
+def test_capture_on_redacts_every_secret_class(everything: Everything, mock_provider: Any, kind: str) -> None:
+    config.configure(capture_content=True)
+    secret = SECRETS[kind]
+    oa = openai.OpenAI(base_url=mock_provider.openai_base_url, api_key=API_KEY, max_retries=0)
+    oa.chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": f"{PROMPT} here it is: {secret} thanks"}]
+    )
+    text = everything.exported("")
+    assert PROMPT in text and "thanks" in text
+    core = secret.split(":", 1)[-1].split("@")[0].split("=")[-1].split("\n")[1 if "\n" in secret else 0]
+    assert core not in text, (kind, secret)
+
+
+def test_capture_on_redacts_secret_keys_in_tool_arguments(everything: Everything, mock_provider: Any) -> None:
+    config.configure(capture_content=True)
+    arguments = json.dumps({"query": PROMPT, **SECRET_ARGUMENTS, "max_tokens": 5})
+    oa = openai.OpenAI(base_url=mock_provider.openai_base_url, api_key=API_KEY, max_retries=0)
+    oa.chat.completions.create(
+        model="gpt-4o",
+        messages=[
+            {"role": "user", "content": "go"},
+            {
+                "role": "assistant",
+                "tool_calls": [
+                    {"id": "c1", "type": "function", "function": {"name": "f", "arguments": arguments}}
+                ],
+            },
+            {"role": "tool", "tool_call_id": "c1", "content": "ok"},
+        ],
+    )
+    # Unparseable arguments are text: the key=value rule still finds them.
+    broken = arguments[:-1] + ", password: 'pw-in-broken-json'"
+    oa.chat.completions.create(
+        model="gpt-4o",
+        messages=[
+            {"role": "user", "content": "go"},
+            {
+                "role": "assistant",
+                "tool_calls": [
+                    {"id": "c2", "type": "function", "function": {"name": "f", "arguments": broken}}
+                ],
+            },
+            {"role": "tool", "tool_call_id": "c2", "content": "ok"},
+        ],
+    )
+    text = everything.exported("")
+    assert PROMPT in text and "max_tokens" in text
+    for value in [*SECRET_ARGUMENTS.values(), "pw-in-broken-json"]:
+        assert value not in text

@@ -17,11 +17,14 @@ from typing import Any, NamedTuple, TypeVar
 from opentelemetry import context, trace
 from opentelemetry.semconv_ai import names
 from opentelemetry.semconv_ai.context import enter_workflow, exit_workflow
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.semconv_ai.errors import class_name, record_error, scrub_logs
+from opentelemetry.semconv_ai.labels import normalize_label
+from opentelemetry.trace import SpanKind
 
 from .version import __version__
 
 logger = logging.getLogger("openllmetry")
+scrub_logs("openllmetry")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -82,14 +85,18 @@ class _Call:
 
     def fail(self, exc: BaseException) -> None:
         try:
-            self.span.set_attribute(names.ERROR_TYPE, type(exc).__qualname__)
-            self.span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"[:512]))
-            self.span.record_exception(exc)
+            self.span.set_attribute(names.ERROR_TYPE, class_name(exc))
+            record_error(self.span, exc)
         except Exception:
             logger.debug("recording an error on the %s span failed", self.name, exc_info=True)
 
     def end(self) -> None:
-        self.span.end()
+        try:
+            self.span.end()
+        except BaseException as exc:  # an exporter's SystemExit too: only the caller's interrupt escapes
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            logger.debug("ending the %s span failed", self.name, exc_info=True)
 
 
 def _start(kind: _Kind, name: str) -> _Call | None:
@@ -233,7 +240,7 @@ def _wrap_async_generator(fn: Callable[..., Any], kind: _Kind, name: str) -> Cal
 def _wrap(fn: Callable[..., Any], kind: _Kind, name: str | None) -> Callable[..., Any]:
     if not callable(fn):
         raise TypeError(f"expected a function to decorate, got {fn!r}")
-    name = name or getattr(fn, "__name__", None) or "unnamed"
+    name = normalize_label(name or getattr(fn, "__name__", None), "unnamed")  # a span name and a label
     if inspect.isasyncgenfunction(fn):
         wrapper = _wrap_async_generator(fn, kind, name)
     elif inspect.isgeneratorfunction(fn):

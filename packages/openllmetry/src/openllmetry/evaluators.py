@@ -33,7 +33,7 @@ from opentelemetry.semconv_ai import (
     names,
     remove_end_hook,
 )
-from opentelemetry.semconv_ai.labels import normalize_model
+from opentelemetry.semconv_ai.labels import normalize_label, normalize_model
 from opentelemetry.semconv_ai.operation import JSON_CONTENT
 
 logger = logging.getLogger("openllmetry")
@@ -368,12 +368,12 @@ def record_quality(
             return
         metrics = metrics_for(None)
         labels = metrics.llm_labels(
-            str(provider),
-            str(operation),
+            normalize_label(provider, "unknown"),
+            normalize_label(operation, "unknown"),
             normalize_model(model),
-            current_workflow() if workflow is None else workflow,
+            normalize_label(current_workflow() if workflow is None else workflow),
         )
-        metrics.record_quality(labels, str(evaluator), value)
+        metrics.record_quality(labels, evaluator, value)
     except Exception:
         logger.debug("recording a quality score failed", exc_info=True)
 

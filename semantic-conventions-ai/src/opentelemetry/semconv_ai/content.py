@@ -12,19 +12,19 @@ import re
 from typing import Any
 
 from .config import settings
+from .redaction import REDACTED as _REDACTED
+from .redaction import is_secret_key, redact_secrets
 
 TRUNCATED = "…[truncated]"
-REDACTED = "[REDACTED]"
+REDACTED = _REDACTED
 
-# Secrets that must never leave the process even with capture on.
-_SECRET = re.compile(
-    r"(?:sk-ant-[A-Za-z0-9_\-]{8,}|sk-[A-Za-z0-9_\-]{16,}|(?i:bearer)\s+[A-Za-z0-9._~+/\-]{8,}=*)"
-)
-_SECRET_KEYS = {"authorization", "x-api-key", "api-key", "api_key", "apikey", "openai-api-key"}
 # Inline base64 payloads (data URLs and long unbroken base64 runs) are replaced beyond this size.
 MAX_INLINE_BASE64 = 1024
 _DATA_URL = re.compile(r"data:([\w/+.\-]+);base64,[A-Za-z0-9+/=]{" + str(MAX_INLINE_BASE64) + ",}")
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{" + str(MAX_INLINE_BASE64) + ",}={0,2}")
+
+
+_SCALARS = (str, int, float, bytes)  # a secret key's value; a nested schema is redacted inside instead
 
 
 def capture_enabled() -> bool:
@@ -32,8 +32,7 @@ def capture_enabled() -> bool:
 
 
 def redact_text(text: str) -> str:
-    if "sk-" in text or "earer" in text or "EARER" in text:
-        text = _SECRET.sub(REDACTED, text)
+    text = redact_secrets(text)
     if len(text) > MAX_INLINE_BASE64:
         text = _DATA_URL.sub(lambda m: f"data:{m.group(1)};base64,[{len(m.group(0))} bytes omitted]", text)
         text = _BASE64_RUN.sub(lambda m: f"[base64 {len(m.group(0))} bytes omitted]", text)
@@ -48,7 +47,7 @@ def redact(value: Any, depth: int = 0) -> Any:
         return "[nested too deep]"
     if isinstance(value, dict):
         return {
-            str(k): (REDACTED if str(k).lower() in _SECRET_KEYS else redact(v, depth + 1))
+            str(k): (REDACTED if isinstance(v, _SCALARS) and is_secret_key(str(k)) else redact(v, depth + 1))
             for k, v in value.items()
         }
     if isinstance(value, (list, tuple)):

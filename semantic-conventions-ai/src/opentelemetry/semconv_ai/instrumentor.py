@@ -13,11 +13,13 @@ subclass of it, so `isinstance(instrumentor, BaseInstrumentor)` holds as before.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Collection, Sequence
 from types import ModuleType
 from typing import Any, NamedTuple
 
 from . import dependencies, imports
+from .errors import scrub_logs
 
 # BaseInstrumentor's logger: applications that tune it keep seeing these messages.
 _LOG = logging.getLogger("opentelemetry.instrumentation.instrumentor")
@@ -130,6 +132,9 @@ class GenAIInstrumentor:
                 return None
         result = self._instrument(**kwargs)
         self._is_instrumented_by_opentelemetry = True
+        # The instrumentor's own loggers drop exception messages too (they may quote request text).
+        module = sys.modules.get(type(self).__module__)
+        scrub_logs(getattr(module, "__package__", None) or type(self).__module__)
         return result
 
     def uninstrument(self, **kwargs: Any) -> Any:

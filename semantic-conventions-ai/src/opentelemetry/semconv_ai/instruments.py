@@ -86,7 +86,13 @@ QUALITY = InstrumentSpec(
 )  # fmt: skip
 LABEL_OVERFLOW = InstrumentSpec(
     "llm.label_overflow", COUNTER, "{operation}",
-    "Operations recorded under model=\"other\" because the label-set limit was reached", LLM_LABELS,
+    "Operations (and scores) recorded under the value \"other\" because a label limit was reached",
+    LLM_LABELS,
+)  # fmt: skip
+USAGE_REJECTED = InstrumentSpec(
+    "llm.usage.rejected", COUNTER, "{value}",
+    "Token counts and costs not recorded because no single call can produce them (kind: tokens, cost)",
+    (*LLM_LABELS, "kind"),
 )  # fmt: skip
 EVALUATIONS_DROPPED = InstrumentSpec(
     "llm.evaluations.dropped", COUNTER, "{evaluation}", "Evaluations dropped because the queue was full",
@@ -113,7 +119,7 @@ GENAI_TPOC = InstrumentSpec(
 
 LLM_FAMILY_SPECS = (
     REQUESTS, ERRORS, DURATION, TOKENS, TOKEN_DETAILS, COST, COST_PER_REQUEST, UNPRICED, QUALITY,
-    LABEL_OVERFLOW, EVALUATIONS_DROPPED,
+    LABEL_OVERFLOW, EVALUATIONS_DROPPED, USAGE_REJECTED,
 )  # fmt: skip
 GENAI_FAMILY_SPECS = (GENAI_DURATION, GENAI_TOKENS, GENAI_TTFC, GENAI_TPOC)
 ALL_SPECS = LLM_FAMILY_SPECS + GENAI_FAMILY_SPECS

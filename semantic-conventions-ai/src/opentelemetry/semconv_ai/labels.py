@@ -3,36 +3,66 @@
 from __future__ import annotations
 
 import logging
-import math
+import re
 
 from . import names
+from .redaction import redact_secrets
 
 logger = logging.getLogger("opentelemetry.semconv_ai")
 
 MAX_MODEL_LENGTH = 128
+MAX_LABEL_LENGTH = 128
 UNKNOWN_MODEL = "unknown"
 OVERFLOW_MODEL = "other"
+OVERFLOW = OVERFLOW_MODEL
+# The largest count one call can report: far above any context window (10M tokens) times choices.
+MAX_TOKENS = 100_000_000
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_normal: dict[str, str] = {}
+_MAX_NORMAL_CACHED = 4096
+
+
+def _normalize(value: str, max_length: int) -> str:
+    value = value[: max_length * 2]
+    if not value.isascii():
+        # A lone surrogate (a JSON "\ud800" escape, os.fsdecode output) cannot be encoded by any exporter.
+        value = _SURROGATE.sub("\ufffd", value)
+    value = redact_secrets(value)
+    if not value.isprintable():
+        value = "".join(ch if ch.isprintable() else "_" for ch in value)
+    return value[:max_length].strip()
+
+
+def normalize_label(value: object, default: str = "", max_length: int = MAX_LABEL_LENGTH) -> str:
+    """A label value safe for every exporter: a string of at most `max_length` printable characters,
+    valid UTF-8 (no lone surrogates), with secrets redacted. Anything else becomes `default`."""
+    if not isinstance(value, str) or not value:
+        return default
+    if len(value) <= 256 and max_length == MAX_LABEL_LENGTH:
+        found = _normal.get(value)
+        if found is None:
+            if len(_normal) >= _MAX_NORMAL_CACHED:
+                _normal.clear()
+            found = _normal[value] = _normalize(value, max_length)
+        return found or default
+    return _normalize(value, max_length) or default
 
 
 def normalize_model(model: object) -> str:
     """A bounded, printable model name. Anything else becomes `unknown`."""
-    if not isinstance(model, str) or not model:
-        return UNKNOWN_MODEL
-    if len(model) > MAX_MODEL_LENGTH:
-        model = model[:MAX_MODEL_LENGTH]
-    if not model.isprintable():
-        model = "".join(ch if ch.isprintable() else "_" for ch in model)
-    return model.strip() or UNKNOWN_MODEL
+    return normalize_label(model, UNKNOWN_MODEL, MAX_MODEL_LENGTH)
 
 
 def finite_count(value: object) -> int | None:
-    """A token count as a non-negative int, or None for anything that is not one."""
+    """A token count as a non-negative int no larger than one call can produce, else None."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    if isinstance(value, float) and not math.isfinite(value):
+    if isinstance(value, float) and not (0 <= value <= MAX_TOKENS):  # also NaN and infinities
         return None
-    count = int(value)
-    return count if count >= 0 else None
+    if isinstance(value, int) and not (0 <= value <= MAX_TOKENS):  # a 401-digit integer, say
+        return None
+    return int(value)
 
 
 class LLMLabels:
@@ -88,7 +118,7 @@ class GenAILabels:
     def for_error(self, error_type: str) -> dict[str, object]:
         attrs = self.failed.get(error_type)
         if attrs is None:
-            if len(self.failed) >= 32:
+            if len(self.failed) >= MAX_FANOUT - 1:
                 error_type = "_OTHER"
                 attrs = self.failed.get(error_type)
                 if attrs is not None:
@@ -97,53 +127,98 @@ class GenAILabels:
         return attrs
 
 
+# Distinct values kept per label that comes from data or configuration; past it, the value is `other`.
+VALUE_LIMITS = {"provider": 64, "operation": 32, "workflow": 256, "server": 64, "evaluator": 32}
+# Past `limit` label sets, new ones drop the model, then (RESERVE sets later) the workflow and server,
+# then (RESERVE more) everything: the caches never hold more than limit + 2 * RESERVE + 1 sets.
+RESERVE = 64
+# Attribute sets one label set can fan out to in one instrument (error types, evaluators, token types).
+MAX_FANOUT = 1 + max(32, VALUE_LIMITS["evaluator"])
+
+
+def sdk_cardinality_limit(limit: int) -> int:
+    """The SDK cardinality limit per instrument that our caps never reach: no `otel_metric_overflow`."""
+    return MAX_FANOUT * (limit + 2 * RESERVE + 2) + 1
+
+
 class LabelCache:
-    """Bounded caches of label sets. Past `limit` distinct sets, new models become `other`."""
+    """Bounded caches of label sets. Every label from data is capped; overflow becomes `other`."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self._llm: dict[tuple[str, str, str, str], LLMLabels] = {}
         self._genai: dict[tuple[str, str, str, str, str, object], GenAILabels] = {}
-        self._warned = False
+        self._values: dict[str, set[object]] = {name: set() for name in VALUE_LIMITS}
+        self._warned: set[str] = set()
+
+    def value(self, dimension: str, value: object) -> tuple[object, bool]:
+        """`value`, or `other` once `dimension` holds its limit of distinct values; and if it overflowed."""
+        seen = self._values[dimension]
+        if value in seen or value == "":
+            return value, False
+        if len(seen) >= VALUE_LIMITS[dimension]:
+            self._warn(dimension, VALUE_LIMITS[dimension])
+            return OVERFLOW, True
+        seen.add(value)
+        return value, False
 
     def llm(self, provider: str, operation: str, model: str, workflow: str) -> tuple[LLMLabels, bool]:
-        """The label set, and whether it overflowed into `other`."""
+        """The label set, and whether any of its values overflowed into `other`."""
         key = (provider, operation, model, workflow)
         labels = self._llm.get(key)
         if labels is not None:
             return labels, False
-        overflow = len(self._llm) >= self.limit
-        if overflow:
-            self._warn()
-            key = (provider, operation, OVERFLOW_MODEL, workflow)
-            labels = self._llm.get(key)
-            if labels is not None:
-                return labels, True
-        labels = self._llm[key] = LLMLabels(key)
+        provider, over_p = self.value("provider", provider)  # type: ignore[assignment]
+        operation, over_o = self.value("operation", operation)  # type: ignore[assignment]
+        workflow, over_w = self.value("workflow", workflow)  # type: ignore[assignment]
+        overflow = over_p or over_o or over_w
+        size = len(self._llm)
+        if size >= self.limit:
+            overflow = True
+            self._warn("label set", self.limit)
+            model = OVERFLOW
+            if size >= self.limit + RESERVE:
+                workflow = OVERFLOW
+            if size >= self.limit + 2 * RESERVE:
+                provider = operation = OVERFLOW
+        key = (provider, operation, model, workflow)
+        labels = self._llm.get(key)
+        if labels is None:
+            labels = self._llm[key] = LLMLabels(key)
         return labels, overflow
 
     def genai(
         self, provider: str, operation: str, model: str, response_model: str, address: str, port: object
-    ) -> GenAILabels:
+    ) -> tuple[GenAILabels, bool]:
         key = (provider, operation, model, response_model, address, port)
         labels = self._genai.get(key)
         if labels is not None:
-            return labels
-        if len(self._genai) >= self.limit:
-            self._warn()
-            key = (provider, operation, OVERFLOW_MODEL, OVERFLOW_MODEL, address, port)
-            labels = self._genai.get(key)
-            if labels is not None:
-                return labels
-        labels = self._genai[key] = GenAILabels(key)
-        return labels
+            return labels, False
+        _, overflow = self.value("server", (address, port))
+        if overflow:
+            address, port = OVERFLOW, ""
+        size = len(self._genai)
+        if size >= self.limit:
+            overflow = True
+            self._warn("label set", self.limit)
+            model = response_model = OVERFLOW
+            if size >= self.limit + RESERVE:
+                address, port = OVERFLOW, ""
+            if size >= self.limit + 2 * RESERVE:
+                provider = operation = OVERFLOW
+        key = (provider, operation, model, response_model, address, port)
+        labels = self._genai.get(key)
+        if labels is None:
+            labels = self._genai[key] = GenAILabels(key)
+        return labels, overflow
 
-    def _warn(self) -> None:
-        if not self._warned:
-            self._warned = True
+    def _warn(self, what: str, limit: int) -> None:
+        if what not in self._warned:
+            self._warned.add(what)
             logger.warning(
-                "GenAI metrics reached %d distinct label sets; further models are recorded as model=%r. "
-                "Raise OPENLLMETRY_CARDINALITY_LIMIT if this is expected.",
-                self.limit,
-                OVERFLOW_MODEL,
+                "GenAI metrics reached %d distinct %s values; further ones are recorded as %r and counted "
+                "in llm_label_overflow_total. Raise OPENLLMETRY_CARDINALITY_LIMIT if this is expected.",
+                limit,
+                what,
+                OVERFLOW,
             )

@@ -26,7 +26,7 @@ from . import instruments as spec
 from . import names
 from .config import GENAI_FAMILY, LLM_FAMILY, settings
 from .histograms import Batcher, FastHistogram
-from .labels import GenAILabels, LabelCache, LLMLabels
+from .labels import OVERFLOW, GenAILabels, LabelCache, LLMLabels, normalize_label
 from .store import Store
 from .version import __version__
 
@@ -34,6 +34,14 @@ SCOPE = "opentelemetry.semconv_ai"
 logger = logging.getLogger(SCOPE)
 
 _Store = dict[Any, list[Any]]
+
+# The most one call can cost: MAX_TOKENS at the dearest price any provider lists is far below it.
+MAX_COST_USD = 100_000.0
+MAX_EVALUATOR_LENGTH = 64
+
+
+def valid_cost(cost: object) -> bool:
+    return isinstance(cost, (int, float)) and not isinstance(cost, bool) and 0 <= cost <= MAX_COST_USD
 
 
 def _add(store: _Store, key: Any, attrs: dict[str, Any], value: float) -> None:
@@ -81,6 +89,7 @@ class Metrics:
         self._unpriced = s[spec.UNPRICED.name]
         self._overflow = s[spec.LABEL_OVERFLOW.name]
         self._dropped = s[spec.EVALUATIONS_DROPPED.name]
+        self._rejected = s[spec.USAGE_REJECTED.name]
         h = self._histograms
         self._duration = h[spec.DURATION.name]
         self._cost_per_request = h[spec.COST_PER_REQUEST.name]
@@ -155,9 +164,11 @@ class Metrics:
         if GENAI_FAMILY in families:
             provider, operation, model, _ = labels.key
             with self._lock:
-                genai = self.labels.genai(
+                genai, overflow = self.labels.genai(
                     provider, operation, model, response_model, server_address, server_port
                 )
+                if overflow and OVERFLOW not in labels.key:  # counted once per operation
+                    _add(self._overflow, labels.key, labels.base, 1)
             attrs = genai.ok if error_type is None else genai.for_error(error_type)
         if store is not None:
             try:
@@ -207,6 +218,9 @@ class Metrics:
     def record_cost(self, labels: LLMLabels, cost: float | None) -> None:
         if LLM_FAMILY not in settings.metric_families:
             return
+        if cost is not None and not valid_cost(cost):  # the deferred pricing path arrives here unchecked
+            self.record_rejected(labels, "cost")
+            return
         if self.store is not None:
             self._to_store(self.store.cost, labels.key, cost)
         if not self.feed_sdk:
@@ -222,11 +236,23 @@ class Metrics:
     def record_quality(self, labels: LLMLabels, evaluator: str, score: float) -> None:
         if LLM_FAMILY not in settings.metric_families:
             return
-        attrs = labels.for_evaluator(evaluator)
+        name = normalize_label(evaluator, "unknown", MAX_EVALUATOR_LENGTH)
+        attrs = labels.quality.get(name)
+        if attrs is None:
+            with self._lock:
+                value, overflow = self.labels.value("evaluator", name)
+                if overflow:
+                    _add(self._overflow, labels.key, labels.base, 1)
+            attrs = labels.for_evaluator(value)  # type: ignore[arg-type]
         if self.store is not None:
             self._to_store(self.store.quality, labels.key, attrs["evaluator"], score)
         if self.feed_sdk:
             self._quality.record(score, attrs)
+
+    def record_rejected(self, labels: LLMLabels, kind: str) -> None:
+        """A token count or a cost that no single call can produce, left out of every series."""
+        with self._lock:
+            _add(self._rejected, (labels.key, kind), {**labels.base, "kind": kind}, 1)
 
     def record_dropped_evaluation(self, labels: LLMLabels) -> None:
         if self.store is not None:

@@ -12,16 +12,17 @@ from time import perf_counter
 from typing import Any
 
 from opentelemetry import context, trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import SpanKind
 
 from . import hooks, names
 from .config import settings
 from .content import to_json
 from .context import current_workflow
 from .errors import error_type as classify_error
+from .errors import record_error
 from .hooks import JSON_CONTENT, add_end_hook, remove_end_hook
-from .labels import finite_count, normalize_model
-from .metrics import Metrics
+from .labels import finite_count, normalize_label, normalize_model
+from .metrics import Metrics, valid_cost
 from .pricing import PENDING, Usage, get_pricer
 from .request import Request, clean_attributes
 from .stream import AsyncStreamProxy, ChunkHandler, Observer, StreamProxy
@@ -31,6 +32,7 @@ __all__ = ["JSON_CONTENT", "Operation", "add_end_hook", "current_operation", "re
 logger = logging.getLogger("opentelemetry.semconv_ai")
 
 _end_lock = threading.Lock()
+MAX_HOST_LENGTH = 255
 
 
 def _reset_after_fork() -> None:
@@ -102,8 +104,8 @@ class Operation:
         self.operation = operation
         self.provider = request.provider
         self.model = model = normalize_model(request.model)
-        self.workflow = current_workflow()
-        self.server_address = request.server_address or ""
+        self.workflow = normalize_label(current_workflow())
+        self.server_address = normalize_label(request.server_address, "", MAX_HOST_LENGTH)
         self.server_port = request.server_port if request.server_port is not None else ""
         self.output_type = request.output_type
         self.labels = self._metrics.llm_labels(self.provider, operation, model, self.workflow)
@@ -135,8 +137,8 @@ class Operation:
             names.PROVIDER_NAME: self.provider,
             names.REQUEST_MODEL: model,
         }
-        if request.server_address:
-            attributes[names.SERVER_ADDRESS] = request.server_address
+        if self.server_address:
+            attributes[names.SERVER_ADDRESS] = self.server_address
             if request.server_port is not None:
                 attributes[names.SERVER_PORT] = request.server_port
         if request.output_type:
@@ -177,7 +179,7 @@ class Operation:
         self, *, model: Any = None, response_id: Any = None, finish_reasons: Sequence[Any] | None = None
     ) -> None:
         if isinstance(model, str) and model:
-            self.response_model = model
+            self.response_model = normalize_model(model)
         if isinstance(response_id, str) and response_id:
             self.response_id = response_id
         if finish_reasons:
@@ -196,15 +198,21 @@ class Operation:
     ) -> None:
         """Token counts; `input_tokens` is all input, cached included. None leaves a count unchanged."""
         if input_tokens is not None:
-            self.input_tokens = finite_count(input_tokens)
+            self.input_tokens = self._count(input_tokens)
         if output_tokens is not None:
-            self.output_tokens = finite_count(output_tokens)
+            self.output_tokens = self._count(output_tokens)
         if cache_read is not None:
-            self.cache_read_tokens = finite_count(cache_read)
+            self.cache_read_tokens = self._count(cache_read)
         if cache_creation is not None:
-            self.cache_creation_tokens = finite_count(cache_creation)
+            self.cache_creation_tokens = self._count(cache_creation)
         if reasoning is not None:
-            self.reasoning_tokens = finite_count(reasoning)
+            self.reasoning_tokens = self._count(reasoning)
+
+    def _count(self, value: Any) -> int | None:
+        count = finite_count(value)
+        if count is None and isinstance(value, (int, float)) and not isinstance(value, bool):
+            self._metrics.record_rejected(self.labels, "tokens")  # a number no call can produce
+        return count
 
     def set_output(self, messages: list[Any]) -> None:
         self.output_messages = messages
@@ -263,7 +271,9 @@ class Operation:
             return
         try:
             self._finish(None)
-        except Exception:
+        except BaseException as exc:  # an exporter's SystemExit too: only the caller's interrupt escapes
+            if isinstance(exc, KeyboardInterrupt):
+                raise
             logger.debug("ending the operation failed", exc_info=True)
 
     def fail(self, exc: BaseException, error_type: str | None = None) -> None:
@@ -271,7 +281,9 @@ class Operation:
             return
         try:
             self._finish(exc, error_type)
-        except Exception:
+        except BaseException as error:
+            if isinstance(error, KeyboardInterrupt):
+                raise
             logger.debug("failing the operation failed", exc_info=True)
 
     def _finish(self, exc: BaseException | None, error_type: str | None = None) -> None:
@@ -306,8 +318,7 @@ class Operation:
         if exc is not None:
             self.error_type = error_type or classify_error(exc)
             attributes[names.ERROR_TYPE] = self.error_type
-            span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"[:512]))
-            span.record_exception(exc)
+            record_error(span, exc)
         has_usage = self.input_tokens is not None or self.output_tokens is not None
         cost = None
         if has_usage:
@@ -375,7 +386,10 @@ class Operation:
             value = float(cost)  # type: ignore[arg-type]
         except (TypeError, ValueError):
             return None
-        return value if value >= 0 and value == value and value != float("inf") else None
+        if valid_cost(value):
+            return value
+        self._metrics.record_rejected(self.labels, "cost")
+        return None
 
 
 def _has_content(part: Any) -> bool:
