@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -196,3 +197,54 @@ def test_fresh_env_instruments_exactly_what_is_named(fresh_python: str, mock_pro
     assert (out["acme"], out["plain"], out["openai"]) == (False, True, False)
     assert value(out["samples"], "llm_requests_total") == 0
     assert out["warnings"] == []
+
+
+EXIT_SCENARIO = """
+import json, os, time
+from sdk_support import chat
+{setup}
+chat(os.environ["MOCK_URL"])
+print(json.dumps({{"traces": os.environ.get("OTEL_TRACES_EXPORTER"), "end": time.monotonic()}}))
+"""
+
+
+def timed_exit(
+    fresh_python: str, mock_provider: Any, command: list[str], setup: str, **env: str
+) -> tuple[Any, float]:
+    started = time.monotonic()
+    proc = subprocess.run(
+        [*command, "-c", EXIT_SCENARIO.format(setup=setup)],
+        env=clean_env(
+            MOCK_URL=mock_provider.openai_base_url,
+            OTEL_EXPORTER_PROMETHEUS_PORT=str(free_port()),
+            OTEL_PYTHON_DISABLED_INSTRUMENTATIONS="",
+            OPENLLMETRY_SHUTDOWN_TIMEOUT="1",
+            **env,
+        ),
+        capture_output=True,
+        text=True,
+        timeout=90,
+        cwd=Path(__file__).parent,
+    )
+    exited = time.monotonic()
+    out = last_json(proc)
+    out["exited"] = exited
+    return out, exited - started
+
+
+def test_an_otlp_endpoint_where_nothing_listens_does_not_hold_the_exit(
+    fresh_python: str, mock_provider: Any
+) -> None:
+    nobody = f"http://{HOST}:{free_port()}"
+    instrument = [str(Path(fresh_python).parent / "opentelemetry-instrument"), fresh_python]
+    for command, setup in (
+        ([fresh_python], "import openllmetry; openllmetry.init('exit-test')"),
+        (instrument, ""),
+    ):
+        out, _ = timed_exit(fresh_python, mock_provider, command, setup, OTEL_EXPORTER_OTLP_ENDPOINT=nobody)
+        # From the script's last line to the process's end (one monotonic clock for both processes).
+        # main: 8 to 31 s of OTLP retries; now the 1 s shutdown timeout and the interpreter's teardown.
+        assert out["exited"] - out["end"] < 6, command
+    assert out["traces"] == "otlp"  # an endpoint was configured: the distro exports there
+    out, _ = timed_exit(fresh_python, mock_provider, instrument, "")
+    assert out["traces"] == "none"  # main defaulted to OTLP towards localhost:4318 without an endpoint

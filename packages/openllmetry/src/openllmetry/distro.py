@@ -1,9 +1,11 @@
 """Zero-code: the `opentelemetry_distro` and `opentelemetry_configurator` hooks of `opentelemetry-instrument`.
 
 The distro sets defaults: metrics to Prometheus, traces and logs to OTLP when an OTLP exporter is
-installed and to none otherwise. The configurator runs the SDK's own set-up, with two changes: the
-`prometheus` metrics exporter serves /metrics without crashing on a busy port, and an exporter that is
-not installed is dropped with a warning instead of failing the whole start-up.
+installed and an OTLP endpoint is configured (`OTEL_EXPORTER_OTLP_ENDPOINT` or the signal's own), to
+none otherwise. At exit every provider flushes within `OPENLLMETRY_SHUTDOWN_TIMEOUT`. The configurator
+runs the SDK's own set-up, with two changes: the `prometheus` metrics exporter serves /metrics without
+crashing on a busy port, and an exporter that is not installed is dropped with a warning instead of
+failing the whole start-up.
 """
 
 from __future__ import annotations
@@ -25,7 +27,14 @@ from opentelemetry.instrumentation.distro import BaseDistro
 from opentelemetry.sdk._configuration import _OTelSDKConfigurator
 
 from . import endpoint
-from .init import OTLP_PROTOCOL_ENV, _state, start_evaluators
+from .init import (
+    OTLP_ENDPOINT_ENV,
+    OTLP_PROTOCOL_ENV,
+    _state,
+    bound_exit,
+    register_exit,
+    start_evaluators,
+)
 
 logger = logging.getLogger("openllmetry")
 
@@ -106,15 +115,22 @@ class OpenLLMetryDistro(BaseDistro):
     def _configure(self, **kwargs: Any) -> None:
         os.environ.setdefault(OTEL_METRICS_EXPORTER, PROMETHEUS)
         has_otlp = any(name.startswith("otlp") for name in _installed("traces"))
-        unset = [env for env in (OTEL_TRACES_EXPORTER, OTEL_LOGS_EXPORTER) if env not in os.environ]
-        for env in unset:
-            os.environ[env] = "otlp" if has_otlp else "none"
-        if unset and not has_otlp:
-            logger.info(
-                "openllmetry: no OTLP exporter is installed, so traces and logs are not exported "
-                "(pip install 'openllmetry[otlp]', or set %s)",
-                OTEL_TRACES_EXPORTER,
-            )
+        for signal, env in (("traces", OTEL_TRACES_EXPORTER), ("logs", OTEL_LOGS_EXPORTER)):
+            if env in os.environ:
+                continue
+            # OTLP only towards an endpoint someone configured: the SDK's default (localhost:4318),
+            # where usually nothing listens, would retry at every export and hold the exit.
+            configured = _endpoint_configured(signal)
+            os.environ[env] = "otlp" if has_otlp and configured else "none"
+            if not configured or not has_otlp:
+                logger.info(
+                    "openllmetry: %s are not exported: %s (or set %s)",
+                    signal,
+                    "no OTLP exporter is installed (pip install 'openllmetry[otlp]')"
+                    if configured
+                    else f"{OTLP_ENDPOINT_ENV} is not set",
+                    env,
+                )
 
 
 class OpenLLMetryConfigurator(_OTelSDKConfigurator):
@@ -128,7 +144,48 @@ class OpenLLMetryConfigurator(_OTelSDKConfigurator):
             super()._configure(**kwargs)
         with _state.lock:
             _state.initialized = True
+            # The providers the SDK just made flush at exit through our bounded shutdown, not their own.
+            for provider, slot in _sdk_providers():
+                bound_exit(provider)
+                if slot == "traces":
+                    _state.tracer_provider = provider
+                elif slot == "metrics":
+                    _state.meter_provider = provider
+                else:
+                    _state.other_providers.append(provider)
+        register_exit()
         start_evaluators(None, True)
+
+
+def _endpoint_configured(signal: str) -> bool:
+    return bool(
+        os.environ.get(OTLP_ENDPOINT_ENV, "").strip()
+        or os.environ.get(f"OTEL_EXPORTER_OTLP_{signal.upper()}_ENDPOINT", "").strip()
+    )
+
+
+def _sdk_providers() -> list[tuple[Any, str]]:
+    """The global SDK providers, with their signal (only those of the SDK: others are not ours)."""
+    from opentelemetry import metrics, trace
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.trace import TracerProvider
+
+    found: list[tuple[Any, str]] = []
+    for provider, kind, slot in (
+        (trace.get_tracer_provider(), TracerProvider, "traces"),
+        (metrics.get_meter_provider(), MeterProvider, "metrics"),
+    ):
+        if isinstance(provider, kind):
+            found.append((provider, slot))
+    try:
+        from opentelemetry._logs import get_logger_provider
+        from opentelemetry.sdk._logs import LoggerProvider
+    except ImportError:
+        return found
+    logs = get_logger_provider()
+    if isinstance(logs, LoggerProvider):
+        found.append((logs, "logs"))
+    return found
 
 
 class PrometheusReader(PrometheusMetricReader):

@@ -6,10 +6,13 @@ them, so `import openllmetry` stays cheap. Nothing here raises into the applicat
 
 from __future__ import annotations
 
+import atexit
 import importlib
+import inspect
 import logging
 import os
 import threading
+import time
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +30,8 @@ logger = logging.getLogger("openllmetry")
 
 OTLP_ENDPOINT_ENV = "OTEL_EXPORTER_OTLP_ENDPOINT"
 OTLP_PROTOCOL_ENV = "OTEL_EXPORTER_OTLP_PROTOCOL"
+SHUTDOWN_TIMEOUT_ENV = "OPENLLMETRY_SHUTDOWN_TIMEOUT"
+DEFAULT_SHUTDOWN_TIMEOUT = 3.0
 
 _OTLP_CLASSES = {
     "traces": ("trace_exporter", "OTLPSpanExporter"),
@@ -45,6 +50,8 @@ class _State:
     instrumentors: list[Any] = field(default_factory=list)
     evaluators: bool = False
     otlp_missing_warned: bool = False
+    exit_registered: bool = False
+    other_providers: list[Any] = field(default_factory=list)  # the zero-code run's logger provider
 
 
 _state = _State()
@@ -91,6 +98,7 @@ def init(
             )
             return
         _state.initialized = True
+        register_exit()
         # Each step on its own: one that fails (a bad exporter, say) does not stop the others.
         _step(_configure_core, capture_content, metric_families, cardinality_limit)
         resource = _step(_resource, app_name, resource_attributes)
@@ -101,24 +109,109 @@ def init(
         _step(start_evaluators, evaluators, builtin_evaluators)
 
 
-def shutdown() -> None:
-    """Flush telemetry, stop the /metrics server and the evaluators, and uninstrument."""
+def shutdown(timeout: float | None = None) -> None:
+    """End open streams, flush telemetry, stop the /metrics server and the evaluators, and uninstrument.
+
+    Flushing waits at most `timeout` seconds (default `OPENLLMETRY_SHUTDOWN_TIMEOUT`, 3): a hung exporter
+    or an OTLP endpoint where nothing listens cannot hold the application's exit longer than that.
+    """
     with _state.lock:
         if not _state.initialized:
             return
+        _guard(_end_open_streams)  # their spans must reach the processors before those shut down
         if _state.evaluators:
             _guard(_stop_evaluators)
         for instrumentor in reversed(_state.instrumentors):
             _guard(instrumentor.uninstrument)
-        for processor in _state.span_processors:
-            _guard(processor.shutdown)  # flushes first
-        for provider in (_state.tracer_provider, _state.meter_provider):
-            if provider is not None:
-                _guard(provider.shutdown)
+        steps = [processor.shutdown for processor in _state.span_processors]  # each flushes first
+        providers = (_state.tracer_provider, _state.meter_provider, *_state.other_providers)
+        steps += [p.shutdown for p in providers if p is not None]
+        if not bounded(steps, shutdown_timeout() if timeout is None else timeout):
+            _abort_exports()
         _guard(endpoint.stop)
         _state.instrumentors, _state.span_processors = [], []
         _state.tracer_provider = _state.meter_provider = None
+        _state.other_providers = []
         _state.initialized, _state.shut_down = False, True
+
+
+def shutdown_timeout() -> float:
+    try:
+        value = float(os.environ.get(SHUTDOWN_TIMEOUT_ENV, "") or DEFAULT_SHUTDOWN_TIMEOUT)
+    except ValueError:
+        return DEFAULT_SHUTDOWN_TIMEOUT
+    return value if value >= 0 else DEFAULT_SHUTDOWN_TIMEOUT
+
+
+def bounded(steps: Sequence[Any], timeout: float) -> bool:
+    """Run `steps`, each in a daemon thread, and wait for them all at most `timeout` seconds.
+
+    Returns False when they did not finish in time: they are then left to their daemon threads,
+    which the interpreter does not wait for at exit.
+    """
+    workers = [
+        threading.Thread(target=_guard, args=(step,), name="openllmetry-shutdown", daemon=True)
+        for step in steps
+    ]
+    for worker in workers:
+        worker.start()
+    deadline = time.monotonic() + timeout
+    for worker in workers:
+        worker.join(max(0.0, deadline - time.monotonic()))
+    if any(worker.is_alive() for worker in workers):
+        logger.warning(
+            "openllmetry: flushing telemetry took longer than %.1f s (%s); giving up so the application "
+            "can exit. Unsent spans, metrics or logs are lost.",
+            timeout,
+            SHUTDOWN_TIMEOUT_ENV,
+        )
+        return False
+    return True
+
+
+def _abort_exports() -> None:
+    """Shut our exporters down directly: an OTLP exporter then stops retrying at once."""
+    exporters = [getattr(p, "span_exporter", None) for p in _state.span_processors]
+    provider = _state.tracer_provider
+    active = getattr(provider, "_active_span_processor", None)
+    for processor in getattr(active, "_span_processors", ()):
+        exporters.append(getattr(processor, "span_exporter", None))
+    meter_provider = _state.meter_provider
+    for reader in getattr(getattr(meter_provider, "_sdk_config", None), "metric_readers", ()):
+        exporters.append(getattr(reader, "_exporter", None))
+    for provider in _state.other_providers:  # a LoggerProvider's processors
+        multi = getattr(provider, "_multi_log_record_processor", None)
+        for processor in getattr(multi, "_log_record_processors", ()):
+            exporters.append(getattr(processor, "_exporter", None))
+    for exporter in exporters:
+        shut = getattr(exporter, "shutdown", None)
+        if callable(shut):
+            threading.Thread(target=_guard, args=(shut,), daemon=True).start()
+
+
+def _end_open_streams() -> None:
+    from opentelemetry.semconv_ai.stream import end_open_streams
+
+    end_open_streams()
+
+
+def _at_exit() -> None:
+    shutdown()
+
+
+def register_exit() -> None:
+    with _state.lock:
+        if not _state.exit_registered:
+            _state.exit_registered = True
+            atexit.register(_at_exit)
+
+
+def bound_exit(provider: Any) -> None:
+    """Take a provider's own exit handler (an unbounded flush) away; ours bounds it instead."""
+    handler = getattr(provider, "_atexit_handler", None)
+    if handler is not None:
+        atexit.unregister(handler)
+        provider._atexit_handler = None
 
 
 def _step(fn: Any, *args: Any) -> Any:
@@ -204,6 +297,7 @@ def _setup_traces(resource: Any, exporter: Any, disable_batch: bool) -> None:
             )
         return
     provider = TracerProvider(resource=resource)
+    bound_exit(provider)  # shutdown() at exit flushes it, within the shutdown timeout
     for item in processors:
         provider.add_span_processor(item)
     trace.set_tracer_provider(provider)
@@ -229,6 +323,7 @@ def _setup_metrics(resource: Any, metric_readers: Sequence[Any] | None) -> None:
 
         readers.append(PeriodicExportingMetricReader(otlp))
     provider = MeterProvider(metric_readers=readers, resource=resource, views=_views())
+    bound_exit(provider)
     metrics.set_meter_provider(provider)
     _state.meter_provider = provider
     prometheus = [r for r in readers if isinstance(r, PrometheusMetricReader)]
@@ -244,13 +339,24 @@ def _views() -> list[Any]:
     from opentelemetry.sdk.metrics.view import DropAggregation, View
     from opentelemetry.semconv_ai import instruments, settings
     from opentelemetry.semconv_ai.config import GENAI_FAMILY, LLM_FAMILY
+    from opentelemetry.semconv_ai.labels import sdk_cardinality_limit
 
     dropped = []
     if LLM_FAMILY not in settings.metric_families:
         dropped += instruments.LLM_FAMILY_SPECS
     if GENAI_FAMILY not in settings.metric_families:
         dropped += instruments.GENAI_FAMILY_SPECS
-    return [View(instrument_name=spec.name, aggregation=DropAggregation()) for spec in dropped]
+    views = [View(instrument_name=spec.name, aggregation=DropAggregation()) for spec in dropped]
+    # The SDK's own limit (2000 points per instrument) sized above our label caps, so that the
+    # core's `other` is the only overflow anyone sees (never `otel_metric_overflow="true"`).
+    if "aggregation_cardinality_limit" in inspect.signature(View.__init__).parameters:
+        limit = sdk_cardinality_limit(settings.cardinality_limit)
+        views += [
+            View(instrument_name=spec.name, aggregation_cardinality_limit=limit)
+            for spec in instruments.ALL_SPECS
+            if spec not in dropped
+        ]
+    return views
 
 
 def _explain_existing_meter_provider(
@@ -314,7 +420,11 @@ def _configure_pricing(pricing: Any) -> None:
     if pricing is None:
         return
     try:
-        if isinstance(pricing, (str, os.PathLike, Mapping)):
+        if isinstance(pricing, (str, os.PathLike)):
+            from opentelemetry.semconv_ai import prices
+
+            prices.configure_file(pricing)  # read off the call path; only a regular file is read
+        elif isinstance(pricing, Mapping):
             from opentelemetry.semconv_ai import prices
 
             prices.configure(pricing)

@@ -7,7 +7,11 @@ method goes to the SDK's own stream object.
 
 from __future__ import annotations
 
+import copy
 import logging
+import os
+import threading
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from time import perf_counter
 from typing import Any, Protocol
@@ -37,15 +41,43 @@ class StreamedOperation(Protocol):
     def fail(self, exc: BaseException) -> None: ...
 
 
+# Streams still open, so that shutdown can end them before the span processors go (see end_open_streams).
+_open: weakref.WeakSet[Observer] = weakref.WeakSet()
+_open_lock = threading.Lock()
+
+
+def _reset_after_fork() -> None:
+    global _open_lock
+    _open_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
+
+
+def end_open_streams() -> int:
+    """End every stream still open as if its caller had closed it; returns how many there were."""
+    with _open_lock:
+        observers = list(_open)
+    for observer in observers:
+        try:
+            observer.end(None)
+        except Exception:
+            logger.debug("ending an open stream failed", exc_info=True)
+    return len(observers)
+
+
 class Observer:
     """Per-stream state shared by the proxies and `observe()`."""
 
-    __slots__ = ("done", "handler", "op")
+    __slots__ = ("__weakref__", "done", "handler", "op")
 
     def __init__(self, op: StreamedOperation, handler: ChunkHandler | None) -> None:
         self.op = op
         self.handler = handler
         self.done = False
+        with _open_lock:
+            _open.add(self)
 
     def chunk(self, chunk: Any) -> None:
         # Runs once per chunk: keep it to a few attribute writes (bench/chunk_path.py times it).
@@ -65,6 +97,8 @@ class Observer:
         if self.done:
             return
         self.done = True
+        with _open_lock:
+            _open.discard(self)
         try:
             if self.handler is not None:
                 self.handler.on_end()
@@ -85,7 +119,19 @@ class _Proxy:
         object.__setattr__(self, "_iterator", None)
 
     def __getattr__(self, name: str) -> Any:
+        if name == "__wrapped__":  # a copy made without __init__ (copy, pickle) must not recurse
+            raise AttributeError(name)
         return getattr(self.__wrapped__, name)
+
+    # Copying or pickling a stream does what it does to the SDK's own stream object.
+    def __copy__(self) -> Any:
+        return copy.copy(self.__wrapped__)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        return copy.deepcopy(self.__wrapped__, memo)
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return self.__wrapped__.__reduce_ex__(protocol)
 
     def __setattr__(self, name: str, value: Any) -> None:
         setattr(self.__wrapped__, name, value)
@@ -115,7 +161,8 @@ class StreamProxy(_Proxy):
     def __next__(self) -> Any:
         iterator = self._iterator
         if iterator is None:
-            iterator = iter(self.__wrapped__)
+            wrapped = self.__wrapped__
+            iterator = wrapped if hasattr(type(wrapped), "__next__") else iter(wrapped)
             object.__setattr__(self, "_iterator", iterator)
         try:
             chunk = next(iterator)
@@ -154,7 +201,10 @@ class AsyncStreamProxy(_Proxy):
     async def __anext__(self) -> Any:
         iterator = self._iterator
         if iterator is None:
-            iterator = self.__wrapped__.__aiter__()
+            # The SDK's own __anext__ where it has one: its __aiter__ is an async generator, a layer that
+            # a stream dropped half-read would leave for asyncio to close at loop shutdown.
+            wrapped = self.__wrapped__
+            iterator = wrapped if hasattr(type(wrapped), "__anext__") else wrapped.__aiter__()
             object.__setattr__(self, "_iterator", iterator)
         try:
             chunk = await iterator.__anext__()
@@ -203,12 +253,36 @@ def observe(iterator: Iterator[Any], observer: Observer) -> Iterator[Any]:
     observer.end(None)
 
 
-async def observe_async(iterator: AsyncIterator[Any], observer: Observer) -> AsyncIterator[Any]:
-    try:
-        async for chunk in iterator:
-            observer.chunk(chunk)
-            yield chunk
-    except BaseException as exc:
-        observer.end(exc)
-        raise
-    observer.end(None)
+class _ObservedAsync:
+    """`observe` for async iterators, without an async-generator layer (see AsyncStreamProxy)."""
+
+    __slots__ = ("_iterator", "_observer")
+
+    def __init__(self, iterator: AsyncIterator[Any], observer: Observer) -> None:
+        self._iterator = iterator
+        self._observer = observer
+
+    def __aiter__(self) -> _ObservedAsync:
+        return self
+
+    async def __anext__(self) -> Any:
+        try:
+            chunk = await self._iterator.__anext__()
+        except BaseException as exc:
+            self._observer.end(exc)
+            raise
+        self._observer.chunk(chunk)
+        return chunk
+
+    async def aclose(self) -> None:
+        try:
+            aclose = getattr(self._iterator, "aclose", None)
+            if aclose is not None:
+                await aclose()
+        finally:
+            self._observer.end(None)
+
+
+def observe_async(iterator: AsyncIterator[Any], observer: Observer) -> AsyncIterator[Any]:
+    """An async iterator over `iterator` that reports to `observer`."""
+    return _ObservedAsync(iterator, observer)
