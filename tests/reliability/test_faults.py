@@ -108,11 +108,13 @@ def test_copying_or_pickling_a_stream_behaves_as_bare(toggle: Toggle, mock_provi
 
 
 class Raising(SpanExporter):
-    def __init__(self, exc: BaseException) -> None:
+    """Raises a new instance each time: a kept one would keep its traceback's frames alive."""
+
+    def __init__(self, exc: type[BaseException]) -> None:
         self.exc = exc
 
     def export(self, spans: Any) -> SpanExportResult:
-        raise self.exc
+        raise self.exc()
 
     def shutdown(self) -> None:
         pass
@@ -123,13 +125,13 @@ class Custom(BaseException):
 
 
 @pytest.fixture
-def raising_provider() -> Iterator[Callable[[BaseException], TracerProvider]]:
+def raising_provider() -> Iterator[Callable[[type[BaseException]], TracerProvider]]:
     made: list[TracerProvider] = []
     instrumentor = OpenAIInstrumentor()
     capture = Capture()
     saved = trace._TRACER_PROVIDER
 
-    def make(exc: BaseException) -> TracerProvider:
+    def make(exc: type[BaseException]) -> TracerProvider:
         provider = TracerProvider()
         provider.add_span_processor(SimpleSpanProcessor(Raising(exc)))  # disable_batch=True
         instrumentor.instrument(tracer_provider=provider, meter_provider=capture.meter_provider)
@@ -143,9 +145,11 @@ def raising_provider() -> Iterator[Callable[[BaseException], TracerProvider]]:
     capture.shutdown()
 
 
-@pytest.mark.parametrize("exc", [SystemExit(3), Custom("from an exporter"), GeneratorExit()])
+@pytest.mark.parametrize("exc", [SystemExit, Custom, GeneratorExit])
 def test_an_exporters_base_exception_never_escapes_into_the_call(
-    raising_provider: Callable[[BaseException], TracerProvider], mock_provider: Any, exc: BaseException
+    raising_provider: Callable[[type[BaseException]], TracerProvider],
+    mock_provider: Any,
+    exc: type[BaseException],
 ) -> None:
     from openllmetry import workflow
 
@@ -164,9 +168,9 @@ def test_an_exporters_base_exception_never_escapes_into_the_call(
 
 
 def test_the_callers_own_interrupt_still_propagates(
-    raising_provider: Callable[[BaseException], TracerProvider], mock_provider: Any
+    raising_provider: Callable[[type[BaseException]], TracerProvider], mock_provider: Any
 ) -> None:
-    raising_provider(KeyboardInterrupt())
+    raising_provider(KeyboardInterrupt)
     client = openai.OpenAI(base_url=mock_provider.openai_base_url, api_key=API_KEY, max_retries=0)
     with pytest.raises(KeyboardInterrupt):
         client.chat.completions.create(model="gpt-4o", messages=MSG)

@@ -14,6 +14,7 @@ import pytest
 
 from openllmetry.init import _configure_pricing
 from opentelemetry.semconv_ai import prices
+from opentelemetry.semconv_ai.price_bounds import MAX_LIBRARY_CACHE
 from opentelemetry.semconv_ai.pricing import Usage
 
 
@@ -34,7 +35,7 @@ def test_lookup_caches_stay_bounded_for_any_model_names() -> None:
     after = tracemalloc.take_snapshot()
     tracemalloc.stop()
     for name in ("_lookup_cache", "_provider_cache", "_provider_misses"):
-        assert len(getattr(snapshot, name)) <= prices.MAX_LIBRARY_CACHE + 1
+        assert len(getattr(snapshot, name)) <= MAX_LIBRARY_CACHE + 1
     assert len(pricer._cache) <= prices.MAX_CACHED_MODELS
     grown = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
     assert grown < 1024 * 1024  # main grew without bound: +22.6 MB over 100,000 short names

@@ -58,15 +58,14 @@ def test_shutdown_ends_streams_first_and_a_hung_exporter_cannot_block_it(mock_pr
 
 
 def test_a_hung_exporter_cannot_hold_the_exit(mock_provider: Any) -> None:
-    out, elapsed = run(
+    out, _ = run(
         mock_provider,
         """
         openllmetry.init("svc", exporter=Keep(hang=True), disable_batch=False)
         client = openai.OpenAI(base_url=URL, api_key="k", max_retries=0)
         client.chat.completions.create(model="gpt-4o-mini", messages=MSG)
-        print(json.dumps("exiting without shutdown()"))
+        print(json.dumps(time.monotonic()))  # exits without shutdown(); one clock for both processes
         """,
         OPENLLMETRY_SHUTDOWN_TIMEOUT="1",
     )
-    assert out == "exiting without shutdown()"
-    assert elapsed < 15  # interpreter start-up and imports included; main hung here for 30 s
+    assert time.monotonic() - out < 6  # the 1 s timeout and the interpreter's teardown; main: 30 s

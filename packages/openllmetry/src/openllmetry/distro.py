@@ -27,11 +27,11 @@ from opentelemetry.instrumentation.distro import BaseDistro
 from opentelemetry.sdk._configuration import _OTelSDKConfigurator
 
 from . import endpoint
+from .exit import bound_exit
 from .init import (
     OTLP_ENDPOINT_ENV,
     OTLP_PROTOCOL_ENV,
     _state,
-    bound_exit,
     register_exit,
     start_evaluators,
 )

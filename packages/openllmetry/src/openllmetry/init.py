@@ -12,7 +12,6 @@ import inspect
 import logging
 import os
 import threading
-import time
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,13 +24,12 @@ from .endpoint import (  # noqa: F401  (public names of this module before endpo
     PROMETHEUS_PORT_ENV,
     serve,
 )
+from .exit import abort_exports, bound_exit, bounded, shutdown_timeout
 
 logger = logging.getLogger("openllmetry")
 
 OTLP_ENDPOINT_ENV = "OTEL_EXPORTER_OTLP_ENDPOINT"
 OTLP_PROTOCOL_ENV = "OTEL_EXPORTER_OTLP_PROTOCOL"
-SHUTDOWN_TIMEOUT_ENV = "OPENLLMETRY_SHUTDOWN_TIMEOUT"
-DEFAULT_SHUTDOWN_TIMEOUT = 3.0
 
 _OTLP_CLASSES = {
     "traces": ("trace_exporter", "OTLPSpanExporter"),
@@ -127,66 +125,14 @@ def shutdown(timeout: float | None = None) -> None:
         providers = (_state.tracer_provider, _state.meter_provider, *_state.other_providers)
         steps += [p.shutdown for p in providers if p is not None]
         if not bounded(steps, shutdown_timeout() if timeout is None else timeout):
-            _abort_exports()
+            abort_exports(
+                _state.span_processors, _state.tracer_provider, _state.meter_provider, _state.other_providers
+            )
         _guard(endpoint.stop)
         _state.instrumentors, _state.span_processors = [], []
         _state.tracer_provider = _state.meter_provider = None
         _state.other_providers = []
         _state.initialized, _state.shut_down = False, True
-
-
-def shutdown_timeout() -> float:
-    try:
-        value = float(os.environ.get(SHUTDOWN_TIMEOUT_ENV, "") or DEFAULT_SHUTDOWN_TIMEOUT)
-    except ValueError:
-        return DEFAULT_SHUTDOWN_TIMEOUT
-    return value if value >= 0 else DEFAULT_SHUTDOWN_TIMEOUT
-
-
-def bounded(steps: Sequence[Any], timeout: float) -> bool:
-    """Run `steps`, each in a daemon thread, and wait for them all at most `timeout` seconds.
-
-    Returns False when they did not finish in time: they are then left to their daemon threads,
-    which the interpreter does not wait for at exit.
-    """
-    workers = [
-        threading.Thread(target=_guard, args=(step,), name="openllmetry-shutdown", daemon=True)
-        for step in steps
-    ]
-    for worker in workers:
-        worker.start()
-    deadline = time.monotonic() + timeout
-    for worker in workers:
-        worker.join(max(0.0, deadline - time.monotonic()))
-    if any(worker.is_alive() for worker in workers):
-        logger.warning(
-            "openllmetry: flushing telemetry took longer than %.1f s (%s); giving up so the application "
-            "can exit. Unsent spans, metrics or logs are lost.",
-            timeout,
-            SHUTDOWN_TIMEOUT_ENV,
-        )
-        return False
-    return True
-
-
-def _abort_exports() -> None:
-    """Shut our exporters down directly: an OTLP exporter then stops retrying at once."""
-    exporters = [getattr(p, "span_exporter", None) for p in _state.span_processors]
-    provider = _state.tracer_provider
-    active = getattr(provider, "_active_span_processor", None)
-    for processor in getattr(active, "_span_processors", ()):
-        exporters.append(getattr(processor, "span_exporter", None))
-    meter_provider = _state.meter_provider
-    for reader in getattr(getattr(meter_provider, "_sdk_config", None), "metric_readers", ()):
-        exporters.append(getattr(reader, "_exporter", None))
-    for provider in _state.other_providers:  # a LoggerProvider's processors
-        multi = getattr(provider, "_multi_log_record_processor", None)
-        for processor in getattr(multi, "_log_record_processors", ()):
-            exporters.append(getattr(processor, "_exporter", None))
-    for exporter in exporters:
-        shut = getattr(exporter, "shutdown", None)
-        if callable(shut):
-            threading.Thread(target=_guard, args=(shut,), daemon=True).start()
 
 
 def _end_open_streams() -> None:
@@ -204,14 +150,6 @@ def register_exit() -> None:
         if not _state.exit_registered:
             _state.exit_registered = True
             atexit.register(_at_exit)
-
-
-def bound_exit(provider: Any) -> None:
-    """Take a provider's own exit handler (an unbounded flush) away; ours bounds it instead."""
-    handler = getattr(provider, "_atexit_handler", None)
-    if handler is not None:
-        atexit.unregister(handler)
-        provider._atexit_handler = None
 
 
 def _step(fn: Any, *args: Any) -> Any:

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from .frames import invisible_to_warnings
 from .operation import Operation
 from .telemetry import Telemetry
 
@@ -63,6 +64,7 @@ class _Manager:
 class DeferredStream(_Manager):
     __slots__ = ()
 
+    @invisible_to_warnings
     def __enter__(self) -> Any:
         op = self._begin()
         if op is None:
@@ -84,6 +86,7 @@ class DeferredStream(_Manager):
 class AsyncDeferredStream(_Manager):
     __slots__ = ()
 
+    @invisible_to_warnings
     async def __aenter__(self) -> Any:
         op = self._begin()
         if op is None:
@@ -116,4 +119,4 @@ def deferred_wrapper(original: Callable[..., Any], telemetry: Telemetry, surface
             logger.debug("wrapping a deferred stream failed", exc_info=True)
             return manager
 
-    return wrapper
+    return invisible_to_warnings(wrapper)

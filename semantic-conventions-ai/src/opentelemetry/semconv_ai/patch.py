@@ -15,6 +15,7 @@ from types import ModuleType
 from typing import Any
 
 from . import imports
+from .frames import invisible_to_warnings
 from .operation import Operation
 from .request import Request
 from .telemetry import Telemetry
@@ -53,7 +54,7 @@ def sync_wrapper(original: Callable[..., Any], telemetry: Telemetry, surface: Su
             raise
         return telemetry.respond(op, surface, result)
 
-    return wrapper
+    return invisible_to_warnings(wrapper)
 
 
 def async_wrapper(original: Callable[..., Any], telemetry: Telemetry, surface: Surface) -> Callable[..., Any]:
@@ -68,7 +69,7 @@ def async_wrapper(original: Callable[..., Any], telemetry: Telemetry, surface: S
             raise
         return telemetry.respond(op, surface, result)
 
-    return wrapper
+    return invisible_to_warnings(wrapper)
 
 
 class Patcher:

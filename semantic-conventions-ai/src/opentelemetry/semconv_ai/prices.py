@@ -18,7 +18,6 @@ import json
 import logging
 import math
 import os
-import stat
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Mapping
@@ -28,6 +27,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from .price_bounds import read_regular_file, trim_lookup_caches
 from .pricer import PENDING, PRICE_IDS, CostCallback, Usage, price_id
 
 logger = logging.getLogger("opentelemetry.semconv_ai")
@@ -35,8 +35,6 @@ logger = logging.getLogger("opentelemetry.semconv_ai")
 PRICING_FILE_ENV = "OPENLLMETRY_PRICING_FILE"
 MAX_PENDING = 10_000
 MAX_CACHED_MODELS = 4096
-MAX_LIBRARY_CACHE = 256  # entries in each of genai-prices' own lookup caches
-MAX_PRICING_FILE_BYTES = 16 * 1024 * 1024
 
 PROVIDER_IDS = PRICE_IDS  # the registry in `pricer`, under its former name
 
@@ -151,20 +149,11 @@ def load_prices(source: str | os.PathLike[str] | Mapping[str, Any] | None) -> Us
     if source is None or source == "":
         return UserPrices()
     try:
-        data = source if isinstance(source, Mapping) else json.loads(_read_regular_file(Path(source)))
+        data = source if isinstance(source, Mapping) else json.loads(read_regular_file(Path(source)))
         return parse_prices(data)
     except (OSError, ValueError) as exc:
         logger.warning("pricing overrides from %r not loaded: %s", source, exc)
         return UserPrices()
-
-
-def _read_regular_file(path: Path) -> str:
-    """The file's text; a FIFO, a device or a directory is refused instead of blocking on it."""
-    if not stat.S_ISREG(path.stat().st_mode):
-        raise ValueError("not a regular file")
-    if path.stat().st_size > MAX_PRICING_FILE_BYTES:
-        raise ValueError(f"larger than {MAX_PRICING_FILE_BYTES} bytes")
-    return path.read_text("utf-8")
 
 
 class _Overrides:
@@ -176,13 +165,8 @@ class _Overrides:
 
 
 def configure_file(path: str | os.PathLike[str]) -> None:
-    """`configure(path)` in a daemon thread: the caller (`init()`) never waits on the file system.
-
-    The default pricer waits for it (at most 5 s) before pricing its first call.
-    """
-    thread = threading.Thread(target=configure, args=(path,), name="openllmetry-pricing-file", daemon=True)
-    with _Overrides.lock:
-        _Overrides.loading = thread
+    """`configure(path)` in a daemon thread (the default pricer waits up to 5 s for it before pricing)."""
+    thread = _Overrides.loading = threading.Thread(target=configure, args=(path,), daemon=True)
     thread.start()
 
 
@@ -326,7 +310,7 @@ class _Catalog:
         except LookupError:
             return None
         finally:
-            _trim_lookup_caches(snapshot)
+            trim_lookup_caches(snapshot)
         if isinstance(model.prices, list):  # prices that change with the date or time of day
             return partial(self._dated, model, provider)
         return self._planned(model.prices, model, provider)
@@ -354,14 +338,6 @@ class _Catalog:
                 logger.debug("price plan of %s disagrees with genai-prices; using the library", model.id)
                 return library
         return planned
-
-
-def _trim_lookup_caches(snapshot: Any) -> None:
-    """genai-prices caches every name it was asked about, for good; ours is the cache that matters."""
-    for name in ("_lookup_cache", "_provider_cache", "_provider_misses"):
-        cache = getattr(snapshot, name, None)
-        if cache is not None and len(cache) > MAX_LIBRARY_CACHE:
-            cache.clear()
 
 
 class GenAIPrices:
