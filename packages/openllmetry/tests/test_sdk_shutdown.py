@@ -68,4 +68,5 @@ def test_a_hung_exporter_cannot_hold_the_exit(mock_provider: Any) -> None:
         """,
         OPENLLMETRY_SHUTDOWN_TIMEOUT="1",
     )
-    assert time.monotonic() - out < 6  # the 1 s timeout and the interpreter's teardown; main: 30 s
+    # The 1 s timeout and the interpreter's teardown (seconds on a loaded machine); main: 30 s and more.
+    assert time.monotonic() - out < 20
