@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import Any
 
 from .. import names
 from ..operation import Operation
+from ..raw import body_pending, read_when_parsed
 from ..request import Server, server_from_url
 from ..safe import field, items
 from .messages import choices_answered, choices_output
@@ -48,16 +48,22 @@ def read_choices(op: Operation, result: Any) -> None:
         op.answered = choices_answered(choices)
 
 
-def read_raw(op: Operation, result: Any, read: Callable[[Operation, Any], None]) -> Any:
-    """`with_raw_response` / `with_streaming_response` wrappers: `read(op, parsed)` only when the body
-    is already in memory and JSON (the SDK caches the parse, so the caller's own `parse()` returns the
-    same object); a streamed or unread body is left alone. Returns `result`."""
+def read_raw(
+    op: Operation,
+    result: Any,
+    read: Callable[[Operation, Any], None],
+    on_stream: Callable[[Operation, Any], Any] | None = None,
+) -> Any:
+    """`with_raw_response` / `with_streaming_response` wrappers: `read(op, parsed)` at once when the
+    body is already in memory and JSON (the SDK caches the parse, so the caller's own `parse()` returns
+    the same object); a body still to be read (a stream) or behind an async `parse()` is read when the
+    caller parses it (`raw.read_when_parsed`), a stream through `on_stream`. Returns `result`."""
     http = getattr(result, "http_response", None)
     parse = getattr(result, "parse", None)
-    if http is None or not callable(parse) or not getattr(http, "is_closed", False):
+    if http is None or not callable(parse):
         return result
-    if inspect.iscoroutinefunction(parse):
-        return result
+    if body_pending(result):
+        return read_when_parsed(op, result, read, on_stream or (lambda op, stream: op.stream(stream)))
     headers = getattr(http, "headers", None)
     content_type = headers.get("content-type", "") if headers is not None else ""
     if isinstance(content_type, str) and content_type.startswith("application/json"):

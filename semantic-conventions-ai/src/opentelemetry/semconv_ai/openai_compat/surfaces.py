@@ -84,7 +84,7 @@ class OpenAICompatSurface(Surface):
 
     def response(self, op: Operation, result: Any) -> Any:
         if is_raw(result):
-            return read_raw(op, result, self.read)
+            return read_raw(op, result, self.read, lambda op, stream: op.stream(stream, self.chunks(op)))
         if op.request.stream and is_stream(result):
             return op.stream(result, self.chunks(op))
         self.read(op, result)

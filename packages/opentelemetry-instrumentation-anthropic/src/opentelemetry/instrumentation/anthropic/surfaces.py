@@ -6,6 +6,7 @@ from typing import Any
 
 from opentelemetry.semconv_ai import Operation, Request, Surface, names
 from opentelemetry.semconv_ai.content import message, text_part
+from opentelemetry.semconv_ai.raw import body_pending, read_when_parsed
 from opentelemetry.semconv_ai.safe import has_text, is_stream
 
 from .mapping import COUNTED_INPUT_TOKENS, read_request, record_http, record_message, record_stop
@@ -35,11 +36,18 @@ class Messages(AnthropicSurface):
         if http is None:
             record_message(op, result)
             return result
-        # A raw response (`with_raw_response`): parsed once here, the SDK caches the parse for the caller.
+        # A raw response (`with_raw_response`): parsed once here, the SDK caches the parse for the caller;
+        # a stream or an async parse() is read when the caller parses it.
         record_http(op, http)
-        if http.is_closed:
-            record_message(op, result.parse())
+        if body_pending(result):
+            return read_when_parsed(op, result, record_message, _watch_messages)
+        record_message(op, result.parse())
         return result
+
+
+def _watch_messages(op: Operation, stream: Any) -> Any:
+    watch(op, stream, MessageEvents(op))
+    return stream
 
 
 class MessageStreams(Messages):
