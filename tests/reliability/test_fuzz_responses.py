@@ -15,9 +15,22 @@ from hypothesis import given
 from hypothesis import strategies as st
 from reliability_support import API_KEY, SwallowedErrors, Toggle, assert_sane_metrics, outcome
 
+from opentelemetry.semconv_ai import Request, Telemetry, enter_workflow, exit_workflow
+from opentelemetry.semconv_ai.labels import OVERFLOW, VALUE_LIMITS
+from opentelemetry.semconv_ai.testing import Capture
+
+# Hostile answers: lone surrogates (sent as JSON escapes), control characters, huge and echoed strings.
+SURROGATES = st.text(
+    alphabet=st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), min_size=1, max_size=5
+)
 ODD_MODELS = st.one_of(
     st.sampled_from(["", "gpt-4o", "claude-3-5-sonnet-20241022", "x" * 10_000, "модель-😀", "a\nb\x00c"]),
+    st.sampled_from(["y" * 100_000, "gpt-4o-\ud800", "sk-proj-abcdefghijklmnop0123"]),
+    st.builds(lambda a, b: f"gpt-{a}{b}", SURROGATES, st.text(max_size=5)),
     st.text(max_size=40),
+)
+HUGE = st.one_of(
+    st.just(10**400), st.just(1e308), st.floats(min_value=1e9, max_value=1e308), st.integers(10**8, 10**30)
 )
 WEIRD = st.one_of(
     st.none(),
@@ -28,7 +41,7 @@ WEIRD = st.one_of(
     st.lists(st.integers(), max_size=3),
     st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
 )
-COUNT = st.one_of(WEIRD, st.integers(min_value=-5, max_value=10**12))
+COUNT = st.one_of(WEIRD, st.integers(min_value=-5, max_value=10**12), HUGE)
 MISSING = object()
 
 
@@ -152,6 +165,16 @@ anthropic_event = st.one_of(
 )
 
 
+def assert_sane_labels(capture: Capture) -> None:
+    """Every label value any exporter gets: valid UTF-8, printable, bounded."""
+    for points in capture.metrics().values():
+        for p in points:
+            for key, value in p.attributes.items():
+                if isinstance(value, str):
+                    value.encode("utf-8")
+                    assert value.isprintable() and len(value) <= 255, (key, value)
+
+
 def twice(toggle: Toggle, serve: Any, call: Any) -> None:
     serve()
     bare = outcome(call)
@@ -167,6 +190,7 @@ def twice(toggle: Toggle, serve: Any, call: Any) -> None:
     assert swallowed.seen == []
     assert len(toggle.capture.spans()) == spans_before + 1  # exactly one span, whatever came back
     assert_sane_metrics(toggle.capture)
+    assert_sane_labels(toggle.capture)
 
 
 @given(body=openai_completion, model=ODD_MODELS)
@@ -223,7 +247,9 @@ def test_anthropic_stream_malformed_events(
         )
         return [repr(event) for event in stream]
 
-    twice(toggle, lambda: mock_provider.enqueue(stream_events=events), call)
+    # JSON with ASCII escapes, as a server sends a lone surrogate (the mock would write it raw).
+    frames = [(name, json.dumps(data) if isinstance(data, (dict, list)) else data) for name, data in events]
+    twice(toggle, lambda: mock_provider.enqueue(stream_events=frames), call)
 
 
 @given(status=st.sampled_from([400, 401, 403, 404, 409, 422, 429, 500, 503, 529]), body=WEIRD)
@@ -240,3 +266,58 @@ def test_error_bodies_propagate_unchanged(toggle: Toggle, mock_provider: Any, st
 
     twice(toggle, lambda: mock_provider.enqueue(status=status, body=payload), call_openai)
     twice(toggle, lambda: mock_provider.enqueue(status=status, body=payload), call_anthropic)
+
+
+ECHOED = "SENTINELECHO"
+
+
+@given(
+    status=st.sampled_from([400, 401, 404, 422, 500]),
+    shape=st.sampled_from(["message", "code", "type", "text"]),
+)
+def test_error_bodies_echoing_the_request_leak_nothing(
+    toggle: Toggle, mock_provider: Any, status: int, shape: str
+) -> None:
+    """Error bodies that echo the request: nothing of it reaches spans or labels with capture off."""
+    echo = f"you sent {ECHOED} with key sk-proj-{ECHOED}0123456789"
+    body: Any = echo if shape == "text" else {"error": {shape: echo, "message": echo}}
+    oa = openai.OpenAI(base_url=mock_provider.openai_base_url, api_key=API_KEY, max_retries=0)
+
+    def call() -> Any:
+        return oa.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": ECHOED}])
+
+    twice(toggle, lambda: mock_provider.enqueue(status=status, body=json.dumps(body)), call)
+    exported = [span.to_json() for span in toggle.capture.spans()]
+    exported += [repr(p.attributes) for ps in toggle.capture.metrics().values() for p in ps]
+    assert ECHOED not in "".join(exported)
+
+
+LABEL_TEXT = st.one_of(st.text(max_size=300), SURROGATES, st.sampled_from(["", "x" * 5000, "a\x00\n\x1b"]))
+
+
+@given(
+    workflows=st.lists(LABEL_TEXT, max_size=8),
+    evaluators=st.lists(LABEL_TEXT, max_size=8),
+    hosts=st.lists(LABEL_TEXT, max_size=8),
+)
+def test_label_sources_are_normalised_and_bounded(
+    toggle: Toggle, workflows: list[str], evaluators: list[str], hosts: list[str]
+) -> None:
+    """Workflows, evaluators and hosts come from data or configuration: any text becomes a sane label."""
+    telemetry = Telemetry("fuzz", toggle.capture.tracer_provider, toggle.capture.meter_provider)
+    for workflow, host in zip(workflows, hosts or [""] * len(workflows), strict=False):
+        token = enter_workflow(workflow)
+        try:
+            op = telemetry.start("chat", Request("gpt-4o", "openai", server_address=host, server_port=443))
+            op.set_usage(input_tokens=1, output_tokens=1)
+            op.end()
+        finally:
+            exit_workflow(token)
+    labels = telemetry.metrics.llm_labels("openai", "chat", "gpt-4o", "")
+    for evaluator in evaluators:
+        telemetry.metrics.record_quality(labels, evaluator, 0.5)
+    assert_sane_labels(toggle.capture)
+    cache = telemetry.metrics.labels
+    for name, values in cache._values.items():
+        assert len(values) <= VALUE_LIMITS[name]
+    assert all(v != OVERFLOW or True for v in cache._values["workflow"])

@@ -1,8 +1,8 @@
 """Failed operations: a bounded `error.type`, and an exception recorded without the request in it.
 
 `error.type` becomes a metric label, so it is one of a closed set: a code the provider documents
-(from the error body or the exception), else the HTTP status (`"429"`), else the exception's
-class name. A body's code that is not in the set never becomes a value: providers echo request text
+(from the error body or the exception) or a numeric code, else the HTTP status (`"429"`), else
+the exception's class name. A body's code that is not in the set never becomes a value: providers echo request text
 in error bodies, and `{"code": "blocked:<anything>"}` would otherwise reach `/metrics`.
 
 Exception messages quote what they were given (prompts, system prompts, URLs with `?api-key=`,
@@ -67,6 +67,9 @@ KNOWN_CODES = frozenset(
         "overloaded_error",
         "billing_error",
         "timeout_error",
+        # Mistral `type` values (its `code` is numeric)
+        "rate_limited",
+        "invalid_request_error_message",
         # Google (google-genai `status`): the google.rpc codes
         "INVALID_ARGUMENT",
         "FAILED_PRECONDITION",
@@ -90,10 +93,14 @@ KNOWN_CODES = frozenset(
     }
 )
 _IDENTIFIER = re.compile(r"[^A-Za-z0-9_.]")
+_NUMERIC = re.compile(r"[0-9]{1,6}")
 
 
 def _known(value: Any) -> str | None:
-    return value if isinstance(value, str) and value in KNOWN_CODES else None
+    """A documented code, or a numeric one (Mistral's "1300"): neither can carry request text."""
+    if isinstance(value, str) and (value in KNOWN_CODES or _NUMERIC.fullmatch(value)):
+        return value
+    return None
 
 
 def _code_from_body(body: Any) -> str | None:
