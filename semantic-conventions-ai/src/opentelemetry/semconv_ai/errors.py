@@ -2,8 +2,8 @@
 
 `error.type` becomes a metric label, so it is one of a closed set: a code the provider documents
 (from the error body or the exception) or a numeric code, else the HTTP status (`"429"`), else
-the exception's class name. A body's code that is not in the set never becomes a value: providers echo request text
-in error bodies, and `{"code": "blocked:<anything>"}` would otherwise reach `/metrics`.
+the exception's class name. A body's code that is not in the set never becomes a value: providers
+echo request text in error bodies, and `{"code": "blocked:<anything>"}` would otherwise reach `/metrics`.
 
 Exception messages quote what they were given (prompts, system prompts, URLs with `?api-key=`,
 keys in 401 bodies), so with content capture off only the class, the HTTP status and the frames
