@@ -45,7 +45,8 @@ def error_type(exc: BaseException) -> str:
             # google-genai's `code` is the HTTP status; together 1.x calls it `http_status`
             for attr in ("status_code", "http_status", "code"):
                 status = getattr(exc, attr, None)
-                if isinstance(status, int) and not isinstance(status, bool):
+                # Only a real HTTP status: ollama reports -1 for an error that came inside a stream.
+                if isinstance(status, int) and not isinstance(status, bool) and 100 <= status <= 599:
                     code = str(status)
                     break
         return _bounded(code) if code else type(exc).__name__
