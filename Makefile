@@ -41,6 +41,8 @@ test-oldest: sync
 	$(UV) run --isolated --with 'mistralai==1.0.0' pytest packages/opentelemetry-instrumentation-mistralai
 	$(UV) run --isolated --with 'groq==0.9.0' --with 'httpx<0.28' pytest packages/opentelemetry-instrumentation-groq
 	$(UV) run --isolated --with 'together==1.2.0' pytest packages/opentelemetry-instrumentation-together
+	$(UV) run --isolated --with 'cohere==5.10.0' --with 'ollama==0.3.0' --with 'httpx<0.28' \
+		pytest packages/opentelemetry-instrumentation-cohere packages/opentelemetry-instrumentation-ollama
 	$(UV) run --isolated $(OLDEST_OTEL) --with 'mistralai==1.0.0' pytest semantic-conventions-ai packages
 
 # The long property-based profile (nightly).

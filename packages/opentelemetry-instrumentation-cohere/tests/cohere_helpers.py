@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+import inspect
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import cohere
@@ -13,7 +15,10 @@ from opentelemetry.semconv_ai.testing import Capture
 
 MODEL = "command-r"  # priced by genai-prices: $0.15 / $0.60 per million tokens
 USER = [{"role": "user", "content": "hello there world"}]  # 3 tokens; "Mock reply: hello there world" is 5
-PREAMBLE = 7  # the mock's usage.tokens adds these to the input, as Cohere's preamble does
+PREAMBLE = 7
+HAS_OUTPUT_DIMENSION = (
+    "output_dimension" in inspect.signature(cohere.ClientV2.embed).parameters
+)  # the mock's usage.tokens adds these to the input, as Cohere's preamble does
 
 
 def llm(operation: str = "chat", model: str = MODEL) -> dict[str, str]:
@@ -47,6 +52,23 @@ def headers(**values: str) -> dict[str, Any]:
     }
 
 
+def error_message(exc: Exception) -> Any:
+    """The `message` of a Cohere error body (a dict, or a model in older SDKs)."""
+    body = getattr(exc, "body", None)
+    return body.get("message") if isinstance(body, dict) else getattr(body, "message", None)
+
+
+@contextlib.contextmanager
+def ignoring_generator_exit() -> Iterator[None]:
+    """Older cohere streams catch GeneratorExit with a bare `except`, so closing one raises
+    RuntimeError, instrumented or not; the instrumentation must still end the operation."""
+    try:
+        yield
+    except RuntimeError as exc:
+        if "ignored GeneratorExit" not in str(exc):
+            raise
+
+
 def call(mode: str, mock: MockProvider, method: str, **kwargs: Any) -> Any:
     """`ClientV2().<method>(**kwargs)` on a sync client, or awaited on an async one in its own loop."""
     if mode == "sync":
@@ -69,7 +91,8 @@ def stream(
         for event in generator:
             events.append(event)
             if stop is not None and stop(events):
-                generator.close()
+                with ignoring_generator_exit():
+                    generator.close()
                 break
         return events
 
@@ -78,7 +101,8 @@ def stream(
         async for event in generator:
             events.append(event)
             if stop is not None and stop(events):
-                await generator.aclose()
+                with ignoring_generator_exit():
+                    await generator.aclose()
                 break
 
     asyncio.run(main())

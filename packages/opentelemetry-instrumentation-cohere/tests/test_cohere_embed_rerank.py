@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from cohere_helpers import call, genai_tokens, llm, one_span, tokens
+from cohere_helpers import HAS_OUTPUT_DIMENSION, call, genai_tokens, llm, one_span, tokens
 
 from llm_mock import MockProvider
 from opentelemetry.semconv_ai.testing import Capture
@@ -14,18 +14,20 @@ DOCUMENTS = ["paris is the capital of france", "berlin is in germany", "the capi
 
 @pytest.mark.parametrize("mode", MODES)
 def test_embed_counts_billed_input_tokens(mode: str, mock_provider: MockProvider, capture: Capture) -> None:
+    dimensions = 4 if HAS_OUTPUT_DIMENSION else 8  # the mock's default
+    extra = {"output_dimension": 4} if HAS_OUTPUT_DIMENSION else {}
     reply = call(
         mode, mock_provider, "embed", model="embed-v4.0", texts=["hello there", "world"],
-        input_type="search_document", embedding_types=["float"], output_dimension=4,
+        input_type="search_document", embedding_types=["float"], **extra,
     )  # fmt: skip
 
-    assert len(reply.embeddings.float_) == 2 and len(reply.embeddings.float_[0]) == 4
+    assert len(reply.embeddings.float_) == 2 and len(reply.embeddings.float_[0]) == dimensions
     span = one_span(capture)
     assert span.name == "embeddings embed-v4.0"
     attributes = dict(span.attributes or {})
     assert attributes["gen_ai.operation.name"] == "embeddings"
     assert attributes["gen_ai.request.encoding_formats"] == ("float",)
-    assert attributes["gen_ai.embeddings.dimension.count"] == 4
+    assert attributes["gen_ai.embeddings.dimension.count"] == dimensions
     assert attributes["gen_ai.response.id"] == reply.id
     assert attributes["gen_ai.usage.input_tokens"] == 3
     assert "gen_ai.usage.output_tokens" not in attributes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +13,9 @@ from llm_mock import MockProvider
 from opentelemetry.semconv_ai.testing import Capture
 
 MODEL = "llama3.2"
+# Parameters the oldest supported client (0.3) lacks.
+THINKS = "think" in inspect.signature(ollama.Client.chat).parameters
+HAS_DIMENSIONS = "dimensions" in inspect.signature(ollama.Client.embed).parameters
 USER = [{"role": "user", "content": "hello there world"}]  # 3 tokens; "Mock reply: hello there world" is 5
 
 
@@ -48,7 +52,9 @@ def call(mode: str, mock: MockProvider, method: str, *args: Any, headers: dict[s
 
     A streamed call is read to the end; the chunks are returned as a list.
     """
-    options = {"host": mock.url, "headers": headers}
+    options: dict[str, Any] = {"host": mock.url}
+    if headers:
+        options["headers"] = headers
     if mode == "sync":
         result = getattr(ollama.Client(**options), method)(*args, **kwargs)
         return list(result) if kwargs.get("stream") else result

@@ -8,7 +8,18 @@ import json
 import httpx
 import ollama
 import pytest
-from ollama_helpers import MODEL, USER, attributes, call, genai_tokens, llm, one_span, read_until, tokens
+from ollama_helpers import (
+    MODEL,
+    THINKS,
+    USER,
+    attributes,
+    call,
+    genai_tokens,
+    llm,
+    one_span,
+    read_until,
+    tokens,
+)
 
 from llm_mock import MockProvider
 from opentelemetry.semconv_ai import config
@@ -101,15 +112,13 @@ def test_a_stream_dropped_unread_ends_once(mock_server: MockProvider, capture: C
 
 def test_streamed_content_is_joined_when_captured(mock_server: MockProvider, capture: Capture) -> None:
     config.configure(capture_content=True)
-    call("sync", mock_server, "chat", MODEL, USER, stream=True, think=True)
+    call("sync", mock_server, "chat", MODEL, USER, stream=True, **({"think": True} if THINKS else {}))
+    thinking = [{"type": "reasoning", "content": "Mock thinking: hello there world"}] if THINKS else []
 
     assert json.loads(attributes(capture)["gen_ai.output.messages"]) == [
         {
             "role": "assistant",
-            "parts": [
-                {"type": "reasoning", "content": "Mock thinking: hello there world"},
-                {"type": "text", "content": "Mock reply: hello there world"},
-            ],
+            "parts": [*thinking, {"type": "text", "content": "Mock reply: hello there world"}],
             "finish_reason": "stop",
         }
     ]
