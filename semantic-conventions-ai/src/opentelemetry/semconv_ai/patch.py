@@ -8,6 +8,7 @@ response) and names the methods to patch, now (`patch`) or when their module is 
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import threading
 from collections.abc import Callable
@@ -95,6 +96,8 @@ class Patcher:
         if original is None or not callable(original):
             logger.debug("%s.%s not found; not instrumented", owner.__qualname__, name)
             return False
+        # An async generator method (`async def` with `yield`) returns its stream without being awaited.
+        is_async = is_async and not inspect.isasyncgenfunction(original)
         factory = make or (async_wrapper if is_async else sync_wrapper)
         wrapper = factory(original, self.telemetry, surface)
         functools.update_wrapper(wrapper, original)

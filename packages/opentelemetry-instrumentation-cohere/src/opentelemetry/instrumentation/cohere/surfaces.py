@@ -7,9 +7,17 @@ version (or a dict where a model was expected) only leaves a value unset.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
-from opentelemetry.semconv_ai import Operation, Request, Surface, capture_enabled, names
+from opentelemetry.semconv_ai import (
+    Operation,
+    Request,
+    Server,
+    Surface,
+    capture_enabled,
+    names,
+    request_params,
+    server_from_url,
+)
 from opentelemetry.semconv_ai.content import message, plain, reasoning_part, text_part, tool_call_part
 from opentelemetry.semconv_ai.safe import count, field, has_text, items
 
@@ -26,33 +34,29 @@ FINISH_REASONS = {
     "MAX_TOKENS": "length",
     "TOOL_CALL": "tool_call",
 }
-_PARAMS = (
-    ("max_tokens", names.REQUEST_MAX_TOKENS),
-    ("temperature", names.REQUEST_TEMPERATURE),
-    ("p", names.REQUEST_TOP_P),
-    ("k", names.REQUEST_TOP_K),
-    ("seed", names.REQUEST_SEED),
-    ("frequency_penalty", names.REQUEST_FREQUENCY_PENALTY),
-    ("presence_penalty", names.REQUEST_PRESENCE_PENALTY),
-)
+# Request field -> Cohere's parameter name.
+PARAMS = {
+    "max_tokens": "max_tokens",
+    "temperature": "temperature",
+    "top_p": "p",
+    "top_k": "k",
+    "seed": "seed",
+    "frequency_penalty": "frequency_penalty",
+    "presence_penalty": "presence_penalty",
+    "stop_sequences": "stop_sequences",
+}
+EMBED_PARAMS = {"dimensions": "output_dimension", "encoding_formats": "embedding_types"}
 
 
-def _server(instance: Any) -> tuple[str | None, int | None]:
+# The embedding types of a v2 embed response (`float` is `float_` on the SDK's model).
+EMBEDDING_TYPES = ("float_", "float", "int8", "uint8", "binary", "ubinary")
+
+
+def _server(instance: Any) -> Server:
     wrapper = getattr(instance, "_client_wrapper", None)
     if wrapper is None:  # `Client().v2`: the wrapper is on its raw client
         wrapper = getattr(getattr(instance, "_raw_client", None), "_client_wrapper", None)
-    base_url = wrapper.get_base_url() if wrapper is not None else None
-    if not isinstance(base_url, str):
-        return None, None
-    url = urlsplit(base_url)
-    return url.hostname, url.port or (443 if url.scheme == "https" else 80)
-
-
-def _request(instance: Any, kwargs: dict[str, Any], attributes: dict[str, Any]) -> Request:
-    host, port = _server(instance)
-    return Request(
-        kwargs.get("model"), PROVIDER, server_address=host, server_port=port, attributes=attributes
-    )
+    return server_from_url(wrapper.get_base_url() if wrapper is not None else None)
 
 
 def _content_parts(content: Any) -> list[dict[str, Any]]:
@@ -116,19 +120,15 @@ class Chat(Surface):
     stream = False
 
     def request(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Request | None:
-        attributes: dict[str, Any] = {}
-        for key, attribute in _PARAMS:
-            value = kwargs.get(key)
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                attributes[attribute] = int(value) if key == "k" and value == int(value) else value
-        stop = kwargs.get("stop_sequences")
-        if isinstance(stop, (list, tuple)) and all(isinstance(s, str) for s in stop):
-            attributes[names.REQUEST_STOP_SEQUENCES] = tuple(stop)
-        if self.stream:
-            attributes[names.REQUEST_STREAM] = True
-        request = _request(instance, kwargs, attributes)
-        if field(kwargs.get("response_format"), "type") in ("json_object", "json_schema"):
-            request.output_type = names.OUTPUT_JSON
+        json = field(kwargs.get("response_format"), "type") in ("json_object", "json_schema")
+        request = Request(
+            kwargs.get("model"),
+            PROVIDER,
+            server=_server(instance),
+            stream=self.stream,
+            output_type=names.OUTPUT_JSON if json else None,
+            **request_params(kwargs, PARAMS),
+        )
         if capture_enabled():
             messages = kwargs.get("messages")
             if isinstance(messages, (list, tuple)):
@@ -141,6 +141,8 @@ class Chat(Surface):
         return request
 
     def response(self, op: Operation, result: Any) -> Any:
+        if op.request.stream:
+            return op.stream(result, ChatEvents(op))
         op.set_response(response_id=field(result, "id"))
         reason = _record_finish(op, field(result, "finish_reason"))
         _record_usage(op, result)
@@ -156,9 +158,6 @@ class ChatStream(Chat):
     """`chat_stream(...)`: a generator of events; the request goes out when it is first read."""
 
     stream = True
-
-    def response(self, op: Operation, result: Any) -> Any:
-        return op.stream(result, ChatEvents(op))
 
 
 class ChatEvents:
@@ -227,21 +226,16 @@ class Embed(Surface):
     operation = names.EMBEDDINGS
 
     def request(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Request | None:
-        attributes: dict[str, Any] = {}
-        dimension = count(kwargs.get("output_dimension"))
-        if dimension:
-            attributes[names.EMBEDDINGS_DIMENSION_COUNT] = dimension
-        kinds = kwargs.get("embedding_types")
-        if isinstance(kinds, (list, tuple)) and all(isinstance(k, str) for k in kinds):
-            attributes[names.REQUEST_ENCODING_FORMATS] = tuple(kinds)
-        return _request(instance, kwargs, attributes)
+        params = request_params(kwargs, EMBED_PARAMS)
+        return Request(kwargs.get("model"), PROVIDER, server=_server(instance), **params)
 
     def response(self, op: Operation, result: Any) -> Any:
         op.set_response(response_id=field(result, "id"))
         _record_usage(op, result)
-        embeddings = field(result, "embeddings")
-        by_type = plain(embeddings)  # v2: {"float": [...], ...}; v1 float responses: the list itself
-        vectors = items(by_type) or next((items(v) for v in by_type.values()), ()) if by_type else ()
+        embeddings = field(result, "embeddings")  # by type (v2), or the list of floats (v1)
+        vectors = items(embeddings) or next(
+            filter(None, (items(field(embeddings, k)) for k in EMBEDDING_TYPES)), ()
+        )
         if vectors and isinstance(vectors[0], (list, tuple)):
             op.set_attributes({names.EMBEDDINGS_DIMENSION_COUNT: len(vectors[0])})
         return result
@@ -253,8 +247,8 @@ class Rerank(Surface):
     operation = RERANK
 
     def request(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Request | None:
-        top_n = count(kwargs.get("top_n"))
-        return _request(instance, kwargs, {RERANK_TOP_N: top_n} if top_n is not None else {})
+        attributes = {RERANK_TOP_N: kwargs.get("top_n")}
+        return Request(kwargs.get("model"), PROVIDER, server=_server(instance), attributes=attributes)
 
     def response(self, op: Operation, result: Any) -> Any:
         op.set_response(response_id=field(result, "id"))

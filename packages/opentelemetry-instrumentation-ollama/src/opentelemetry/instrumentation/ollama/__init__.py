@@ -10,18 +10,12 @@ OllamaInstrumentor().instrument()
 from __future__ import annotations
 
 import sys
-from collections.abc import Collection
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from opentelemetry.semconv_ai.instrumentor import GenAIInstrumentor
+from opentelemetry.semconv_ai.instrumentor import GenAIInstrumentor, Patch
 
 from .version import __version__
-
-if TYPE_CHECKING:
-    from opentelemetry.semconv_ai import Patcher
-
-_instruments = ("ollama >= 0.3, < 1",)
 
 # `ollama.chat` and the like are methods of a default client, bound when ollama is imported.
 MODULE_FUNCTIONS = ("chat", "generate", "embed", "embeddings")
@@ -31,35 +25,27 @@ class OllamaInstrumentor(GenAIInstrumentor):
     """Instruments `Client` and `AsyncClient` `chat`, `generate`, `embed` and `embeddings`, and the
     module-level `ollama.chat` / `generate` / `embed` / `embeddings`."""
 
-    _patcher: Patcher | None = None
+    instruments = ("ollama >= 0.3, < 1",)
+    version = __version__
+    _rebound: dict[str, Any] = {}
 
-    def instrumentation_dependencies(self) -> Collection[str]:
-        return _instruments
-
-    def _instrument(self, **kwargs: Any) -> None:
-        from opentelemetry.semconv_ai import Patcher, Telemetry
-
+    def patches(self, **kwargs: Any) -> list[Patch]:
         from . import surfaces
 
-        telemetry = Telemetry(
-            "opentelemetry.instrumentation.ollama",
-            kwargs.get("tracer_provider"),
-            kwargs.get("meter_provider"),
-            __version__,
-        )
-        patcher = self._patcher = Patcher(telemetry)
+        embed = surfaces.Embed()
         methods = {
             "chat": surfaces.Chat(),
             "generate": surfaces.Generate(),
-            "embed": surfaces.Embed(),
-            "embeddings": surfaces.Embed(),
+            "embed": embed,
+            "embeddings": embed,
         }
-        for owner, is_async in (("Client", False), ("AsyncClient", True)):
-            for name, surface in methods.items():
-                patcher.patch_lazily("ollama._client", owner, name, surface, is_async=is_async)
-        self._rebound: dict[str, Any] = {}
-        # Registered after the classes: when ollama is imported already, those are patched first.
-        patcher.when_imported("ollama", self._rebind)
+        return [Patch("ollama._client", "Client", name, surface) for name, surface in methods.items()]
+
+    def _instrument(self, **kwargs: Any) -> None:
+        super()._instrument(**kwargs)
+        self._rebound = {}
+        # After the classes' rows: when ollama is imported already, those are patched first.
+        self.patcher.when_imported("ollama", self._rebind)
 
     def _rebind(self, module: ModuleType) -> None:
         """Point `ollama.chat` & co. at the patched methods of the default client they were bound to."""
@@ -72,14 +58,11 @@ class OllamaInstrumentor(GenAIInstrumentor):
                 setattr(module, name, bound)
 
     def _uninstrument(self, **kwargs: Any) -> None:
-        if self._patcher is not None:
-            self._patcher.restore()
-            self._patcher = None
+        super()._uninstrument(**kwargs)
         module = sys.modules.get("ollama")
-        default = getattr(module, "_client", None)
         for name, bound in self._rebound.items():
             if module is not None and module.__dict__.get(name) is bound:  # unless the app replaced it
-                setattr(module, name, getattr(default, name))
+                setattr(module, name, getattr(module._client, name))
         self._rebound = {}
 
 

@@ -8,23 +8,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from opentelemetry.semconv_ai import Operation, Request, Surface, capture_enabled, names
+from opentelemetry.semconv_ai import (
+    Operation,
+    Request,
+    Surface,
+    capture_enabled,
+    names,
+    request_params,
+    server_from_url,
+)
 from opentelemetry.semconv_ai.content import message, plain, reasoning_part, text_part, tool_call_part
 from opentelemetry.semconv_ai.safe import field, has_text, items
 
 PROVIDER = "ollama"
-DEFAULT_PORT = {"https": 443, "http": 80}
-
-# `options` keys (Ollama's names) and the conventions' request attributes they map to.
-_OPTIONS = (
-    ("temperature", names.REQUEST_TEMPERATURE),
-    ("top_p", names.REQUEST_TOP_P),
-    ("top_k", names.REQUEST_TOP_K),
-    ("num_predict", names.REQUEST_MAX_TOKENS),
-    ("seed", names.REQUEST_SEED),
-    ("frequency_penalty", names.REQUEST_FREQUENCY_PENALTY),
-    ("presence_penalty", names.REQUEST_PRESENCE_PENALTY),
-)
+# Request field -> Ollama's name for it in `options`.
+OPTIONS = {
+    "temperature": "temperature",
+    "top_p": "top_p",
+    "top_k": "top_k",
+    "max_tokens": "num_predict",
+    "seed": "seed",
+    "frequency_penalty": "frequency_penalty",
+    "presence_penalty": "presence_penalty",
+    "stop_sequences": "stop",
+}
 
 
 def _argument(args: tuple[Any, ...], kwargs: dict[str, Any], position: int, name: str) -> Any:
@@ -32,44 +39,17 @@ def _argument(args: tuple[Any, ...], kwargs: dict[str, Any], position: int, name
     return args[position] if len(args) > position else kwargs.get(name)
 
 
-def _server(instance: Any) -> tuple[str | None, int | None]:
-    url = getattr(getattr(instance, "_client", None), "base_url", None)
-    host = getattr(url, "host", None)
-    if not isinstance(host, str) or not host:
-        return None, None
-    port = getattr(url, "port", None)
-    return host, port if isinstance(port, int) else DEFAULT_PORT.get(getattr(url, "scheme", ""))
-
-
-def _attributes(kwargs: dict[str, Any], stream: bool) -> dict[str, Any]:
-    attributes: dict[str, Any] = {}
+def _read(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any], **fields: Any) -> Request:
     options = kwargs.get("options")
-    for key, attribute in _OPTIONS:
-        value = field(options, key) if options is not None else None
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            attributes[attribute] = value
-    stop = field(options, "stop") if options is not None else None
-    if isinstance(stop, (list, tuple)) and all(isinstance(s, str) for s in stop):
-        attributes[names.REQUEST_STOP_SEQUENCES] = tuple(stop)
-    if stream:
-        attributes[names.REQUEST_STREAM] = True
-    return attributes
-
-
-def _output_type(kwargs: dict[str, Any]) -> str | None:
     fmt = kwargs.get("format")
-    return names.OUTPUT_JSON if fmt == "json" or isinstance(fmt, dict) else None
-
-
-def _read(instance: Any, model: Any, kwargs: dict[str, Any], stream: bool) -> Request:
-    host, port = _server(instance)
     return Request(
-        model,
+        _argument(args, kwargs, 0, "model"),
         PROVIDER,
-        server_address=host,
-        server_port=port,
-        attributes=_attributes(kwargs, stream),
-        output_type=_output_type(kwargs),
+        server=server_from_url(getattr(getattr(instance, "_client", None), "base_url", None)),
+        stream=kwargs.get("stream") is True,
+        output_type=names.OUTPUT_JSON if fmt == "json" or isinstance(fmt, dict) else None,
+        **request_params(options, OPTIONS) if hasattr(options, "get") else {},
+        **fields,
     )
 
 
@@ -156,7 +136,7 @@ class Chat(Surface):
     text_key = "message"
 
     def request(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Request | None:
-        request = _read(instance, _argument(args, kwargs, 0, "model"), kwargs, kwargs.get("stream") is True)
+        request = _read(instance, args, kwargs)
         if capture_enabled():
             self.capture(request, args, kwargs)
         return request
@@ -171,7 +151,7 @@ class Chat(Surface):
 
     def response(self, op: Operation, result: Any) -> Any:
         answer = _Answer(op, self.text_key)
-        if hasattr(result, "__next__") or hasattr(result, "__anext__"):  # the SDK's NDJSON generator
+        if op.request.stream:  # the SDK's generator of NDJSON objects
             return op.stream(result, answer)
         _record_done(op, result)
         answer.add(result)
@@ -200,15 +180,7 @@ class Embed(Surface):
     operation = names.EMBEDDINGS
 
     def request(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Request | None:
-        request = _read(instance, _argument(args, kwargs, 0, "model"), kwargs, False)
-        dimensions = kwargs.get("dimensions")
-        if (
-            isinstance(dimensions, int)
-            and not isinstance(dimensions, bool)
-            and request.attributes is not None
-        ):
-            request.attributes[names.EMBEDDINGS_DIMENSION_COUNT] = dimensions
-        return request
+        return _read(instance, args, kwargs, dimensions=kwargs.get("dimensions"))
 
     def response(self, op: Operation, result: Any) -> Any:
         op.set_response(model=field(result, "model"))
