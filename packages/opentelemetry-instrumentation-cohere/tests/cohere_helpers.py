@@ -11,19 +11,35 @@ from typing import Any
 import cohere
 
 from llm_mock import MockProvider
-from opentelemetry.semconv_ai.testing import Capture
+from opentelemetry.semconv_ai.testing import Capture, llm_labels
 
 MODEL = "command-r"  # priced by genai-prices: $0.15 / $0.60 per million tokens
-USER = [{"role": "user", "content": "hello there world"}]  # 3 tokens; "Mock reply: hello there world" is 5
+USER_TEXT = "hello there world"
+USER = [{"role": "user", "content": USER_TEXT}]  # 3 tokens; "Mock reply: hello there world" is 5
 PREAMBLE = 7
+# The output messages of a call with `x-mock-tool-call: lookup` on USER, streamed or not (first request).
+TOOL_CALL_OUTPUT = [
+    {
+        "role": "assistant",
+        "parts": [
+            {"type": "reasoning", "content": "I will call lookup."},
+            {
+                "type": "tool_call",
+                "id": "call_mock_1",
+                "name": "lookup",
+                "arguments": {"query": "hello there world"},
+            },
+        ],
+        "finish_reason": "tool_call",
+    }
+]
 HAS_OUTPUT_DIMENSION = (
     "output_dimension" in inspect.signature(cohere.ClientV2.embed).parameters
 )  # the mock's usage.tokens adds these to the input, as Cohere's preamble does
 
 
 def llm(operation: str = "chat", model: str = MODEL) -> dict[str, str]:
-    """The `llm_*` label set of an operation outside any workflow."""
-    return {"model": model, "provider": "cohere", "operation": operation, "workflow": ""}
+    return llm_labels("cohere", operation, model)
 
 
 def tokens(capture: Capture, token_type: str, operation: str = "chat", model: str = MODEL) -> float:

@@ -9,27 +9,12 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from opentelemetry.instrumentation.cohere import CohereInstrumentor
-from opentelemetry.semconv_ai import config
-from opentelemetry.semconv_ai.testing import Capture
+from opentelemetry.semconv_ai.testing import Capture, instrumented
 
 
 @pytest.fixture
 def capture() -> Iterator[Capture]:
-    cap = Capture()
-    instrumentor = CohereInstrumentor()
-    if instrumentor.is_instrumented_by_opentelemetry:  # left on by another package's tests: start afresh
-        instrumentor.uninstrument()
-    instrumentor.instrument(tracer_provider=cap.tracer_provider, meter_provider=cap.meter_provider)
-    yield cap
-    instrumentor.uninstrument()
-    cap.shutdown()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_settings() -> Iterator[None]:
-    config.reset()
-    yield
-    config.reset()
+    yield from instrumented(CohereInstrumentor)
 
 
 @pytest.fixture

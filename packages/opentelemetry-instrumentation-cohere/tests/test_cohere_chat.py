@@ -9,6 +9,7 @@ import pytest
 from cohere_helpers import (
     MODEL,
     PREAMBLE,
+    TOOL_CALL_OUTPUT,
     USER,
     call,
     error_message,
@@ -103,21 +104,7 @@ def test_content_is_captured_only_when_asked(mode: str, mock_server: MockProvide
         {"role": "user", "parts": [{"type": "text", "content": "hello there world"}]},
     ]
     assert json.loads(attributes["gen_ai.tool.definitions"]) == tools
-    assert json.loads(attributes["gen_ai.output.messages"]) == [
-        {
-            "role": "assistant",
-            "parts": [
-                {"type": "reasoning", "content": "I will call lookup."},
-                {
-                    "type": "tool_call",
-                    "id": "call_mock_1",
-                    "name": "lookup",
-                    "arguments": {"query": "hello there world"},
-                },
-            ],
-            "finish_reason": "tool_call",
-        }
-    ]
+    assert json.loads(attributes["gen_ai.output.messages"]) == TOOL_CALL_OUTPUT
 
 
 @pytest.mark.parametrize("mode", MODES)

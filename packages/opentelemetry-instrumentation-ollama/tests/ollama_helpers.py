@@ -10,7 +10,7 @@ from typing import Any
 import ollama
 
 from llm_mock import MockProvider
-from opentelemetry.semconv_ai.testing import Capture
+from opentelemetry.semconv_ai.testing import Capture, llm_labels
 
 MODEL = "llama3.2"
 # Parameters the oldest supported client (0.3) lacks.
@@ -20,8 +20,7 @@ USER = [{"role": "user", "content": "hello there world"}]  # 3 tokens; "Mock rep
 
 
 def llm(operation: str = "chat", model: str = MODEL) -> dict[str, str]:
-    """The `llm_*` label set of an operation outside any workflow."""
-    return {"model": model, "provider": "ollama", "operation": operation, "workflow": ""}
+    return llm_labels("ollama", operation, model)
 
 
 def tokens(capture: Capture, token_type: str, operation: str = "chat", model: str = MODEL) -> float:
