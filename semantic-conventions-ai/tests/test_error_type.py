@@ -47,6 +47,8 @@ def test_text_bodies_and_other_status_names():
     TextBody.body = "upstream connect error"
     assert error_type(TextBody()) == "429"
     assert error_type(HttpStatus()) == "503"
+
+
 class WithStatus(Exception):
     def __init__(self, status_code: object, body: object = None) -> None:
         super().__init__("failed")
