@@ -21,6 +21,8 @@ TITLES = {
     "groq_chat": "Groq chat",
     "together_chat": "Together chat",
     "mistral_chat": "Mistral chat",
+    "cohere_chat": "Cohere chat (v2)",
+    "ollama_chat": "Ollama chat",
 }
 NON_STREAMING = (
     "openai_chat",
@@ -30,6 +32,8 @@ NON_STREAMING = (
     "groq_chat",
     "together_chat",
     "mistral_chat",
+    "cohere_chat",
+    "ollama_chat",
 )
 ADDED_SHARE_GOAL = 0.10
 PEER_FRACTION_GOAL = 0.10

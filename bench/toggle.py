@@ -11,7 +11,18 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-PACKAGES = ("openai", "anthropic", "google", "groq", "together", "mistralai", "httpx", "httpx2")
+PACKAGES = (
+    "openai",
+    "anthropic",
+    "google",
+    "groq",
+    "together",
+    "mistralai",
+    "cohere",
+    "ollama",
+    "httpx",
+    "httpx2",
+)
 _DESCRIPTORS = (staticmethod, classmethod, property)
 _MISSING = object()
 
