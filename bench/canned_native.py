@@ -60,8 +60,8 @@ def make_call(workload: str, messages: list[dict[str, str]], reply: str) -> Call
         )  # fmt: skip
         # Through the class: ClientV2 binds `chat` to each instance when it is made, which would keep the
         # bench's bare rounds instrumented (toggle.py swaps class attributes).
-        chat = type(client).chat
-        return lambda: chat(client, model=COHERE_MODEL, messages=messages)
+        cls = type(client)
+        return lambda: cls.chat(client, model=COHERE_MODEL, messages=messages)
     if workload == "ollama_chat":
         import ollama
 
