@@ -26,7 +26,7 @@ def chunk_usage(chunk: Any) -> Any:
 class ChoiceChunks:
     """Chat completion chunks and legacy completion chunks."""
 
-    __slots__ = ("chat", "last", "op", "read", "reasons", "texts", "tools", "usage", "usage_of")
+    __slots__ = ("answered", "chat", "last", "op", "read", "reasons", "texts", "tools", "usage", "usage_of")
 
     def __init__(
         self, op: Operation, read: Reader, chat: bool = True, usage_of: Callable[[Any], Any] | None = None
@@ -40,6 +40,7 @@ class ChoiceChunks:
         self.reasons: dict[int, str] = {}
         self.texts: dict[int, list[str]] | None = {} if op.collect_output else None
         self.tools: dict[tuple[int, int], list[Any]] = {}
+        self.answered = False  # once True, chunks need not be looked at for output
 
     def on_chunk(self, chunk: Any) -> None:
         self.last = chunk
@@ -57,8 +58,8 @@ class ChoiceChunks:
                 self.reasons[index(getattr(choice, "index", 0))] = reason
             if self.texts is not None:
                 self._collect(choice)
-            elif not self.op.answered:
-                self.op.answered = _answers(choice, self.chat)
+            elif not self.answered and _answers(choice, self.chat):
+                self.answered = self.op.answered = True
 
     def _collect(self, choice: Any) -> None:
         at = index(getattr(choice, "index", 0))
