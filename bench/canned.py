@@ -272,6 +272,8 @@ PROVIDER = {
     "together_chat": "together",
     "mistral_chat": "mistralai",
     **canned_native.PROVIDER,
+    "bedrock_converse": "bedrock",
+    "bedrock_stream_20": "bedrock",
 }
 COMPAT_MODELS = {
     "groq_chat": "llama-3.1-8b-instant",
@@ -306,6 +308,10 @@ def make_call(workload: str) -> Callable[[], Any]:
     """A function making one complete `workload` call (a stream is read to its end) on a fresh client."""
     if workload in canned_native.PROVIDER:
         return canned_native.make_call(workload, MESSAGES, REPLY)
+    if workload.startswith("bedrock_"):  # one client per patch state: see canned_bedrock
+        import canned_bedrock
+
+        return canned_bedrock.make_call(workload, ANTHROPIC_MESSAGES, SYSTEM, REPLY)
     client = client_for(workload)
     if workload == "openai_chat":
         return lambda: client.chat.completions.create(model=CHAT_MODEL, messages=MESSAGES)
@@ -359,4 +365,6 @@ def expected_chunks(workload: str) -> int | None:
         return ANTHROPIC_STREAM_EVENTS
     if workload == "gemini_stream_20":
         return GEMINI_STREAM_CHUNKS
+    if workload == "bedrock_stream_20":
+        return 20
     return None

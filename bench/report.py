@@ -23,6 +23,8 @@ TITLES = {
     "mistral_chat": "Mistral chat",
     "cohere_chat": "Cohere chat (v2)",
     "ollama_chat": "Ollama chat",
+    "bedrock_converse": "Bedrock converse (boto3)",
+    "bedrock_stream_20": "Bedrock converse_stream, 20 events",
 }
 NON_STREAMING = (
     "openai_chat",
@@ -34,6 +36,7 @@ NON_STREAMING = (
     "mistral_chat",
     "cohere_chat",
     "ollama_chat",
+    "bedrock_converse",
 )
 ADDED_SHARE_GOAL = 0.10
 PEER_FRACTION_GOAL = 0.10

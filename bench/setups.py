@@ -107,6 +107,7 @@ def ours(content: bool) -> Active:
             "opentelemetry-instrumentation-mistralai",
             "opentelemetry-instrumentation-cohere",
             "opentelemetry-instrumentation-ollama",
+            "opentelemetry-instrumentation-bedrock",
         )
     }
     init = getattr(openllmetry, "init", None)

@@ -22,6 +22,7 @@ PACKAGES = (
     "ollama",
     "httpx",
     "httpx2",
+    "botocore",
 )
 _DESCRIPTORS = (staticmethod, classmethod, property)
 _MISSING = object()

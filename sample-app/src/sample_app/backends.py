@@ -30,6 +30,7 @@ API_KEY_ENV = {
     "together": "TOGETHER_API_KEY",
     "cohere": "CO_API_KEY",
     "ollama": "OLLAMA_HOST",  # no key: a real Ollama when its host is given
+    "bedrock": "AWS_ACCESS_KEY_ID",
 }
 MOCK_KEY = "mock-key"
 

@@ -24,6 +24,7 @@ from . import (
     assistant,
     backends,
     cohere_rerank,
+    bedrock_app,
     fanout,
     gemini_chat,
     ollama_local,
@@ -55,6 +56,7 @@ PROFILES = {
     open_models.TOGETHER_MODEL: Profile(380, 14),
     "command-r": Profile(300, 12),
     "llama3.2": Profile(120, 15),  # a local model: quick to answer, slow per token
+    bedrock_app.MODEL: Profile(260, 12),
 }
 # Failures the mock injects, by share of operations: (x-mock-fail value, weight).
 FAILURES = (("429", 0.5), ("500", 0.3), ("cut", 0.2))
@@ -182,6 +184,12 @@ def _open_models(clients: Clients, chaos: Chaos, rng: random.Random) -> object:
     return ask(rng.choice(QUESTIONS), chaos.headers(provider, model))
 
 
+def _bedrock(clients: Clients, chaos: Chaos, rng: random.Random) -> object:
+    call = rng.choice([bedrock_app.converse, bedrock_app.converse_stream, bedrock_app.invoke_claude])
+    with bedrock_app.mock_headers(chaos.headers("bedrock", bedrock_app.MODEL)):
+        return call(bedrock_app.shared_client(), rng.choice(QUESTIONS))
+
+
 def _cohere(clients: Clients, chaos: Chaos, rng: random.Random) -> object:
     return cohere_rerank.answer(
         clients.cohere, rng.choice(QUESTIONS), headers=chaos.headers("cohere", "command-r")
@@ -208,6 +216,7 @@ SCENARIOS: list[tuple[Scenario, float]] = [
     (_open_models, 1),
     (_cohere, 1),
     (_ollama, 1),
+    (_bedrock, 0.5),  # at most 0.7 keeps each seeded demo worker's first pick
 ]
 
 

@@ -32,9 +32,16 @@ def _code_from_body(body: Any) -> str | None:
     return None
 
 
+def _code_from_botocore(exc: BaseException) -> str | None:
+    response = getattr(exc, "response", None)  # botocore ClientError and EventStreamError
+    error = response.get("Error") if isinstance(response, dict) else None
+    code = error.get("Code") if isinstance(error, dict) else None
+    return code if isinstance(code, str) and code else None
+
+
 def error_type(exc: BaseException) -> str:
     try:
-        code = _code_from_body(getattr(exc, "body", None))
+        code = _code_from_body(getattr(exc, "body", None)) or _code_from_botocore(exc)
         if code is None:
             for attr in ("code", "type", "status"):  # google-genai: status "RESOURCE_EXHAUSTED"
                 value = getattr(exc, attr, None)

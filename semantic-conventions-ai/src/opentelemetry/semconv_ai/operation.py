@@ -99,7 +99,7 @@ class Operation:
         self._span_attributes: dict[str, Any] | None = None
         self._observer: Observer | None = None
         self.request = request
-        self.operation = operation
+        self.operation = operation = request.operation or operation
         self.provider = request.provider
         self.model = model = normalize_model(request.model)
         self.workflow = current_workflow()
