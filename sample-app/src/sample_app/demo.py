@@ -94,7 +94,10 @@ def _traffic_worker(index: int, all_mock: bool, stop: Any, results: Any) -> None
         pause=0.3 if all_mock else 3.0,
         seed=7 + 100 * index,
     ).start()
-    stop.wait()
+    parent = os.getppid()
+    while not stop.wait(1.0):
+        if os.getppid() != parent:  # the demo died without stopping us: do not linger
+            break
     traffic.stop()
     results.put((traffic.completed, traffic.failed))
 
