@@ -28,6 +28,8 @@ bench: sync
 
 # The core, the SDK and both instrumentors against the oldest supported releases: the provider
 # SDKs, and the OpenTelemetry API, SDK, exporter and instrumentation floors of the pyproject files.
+# mistralai 2.x and 3.x trace themselves with semantic-convention names newer than the 0.51b0
+# floor, so the OpenTelemetry floors run with mistralai 1.0.0.
 OLDEST_OTEL = --with 'opentelemetry-api==1.30.0' --with 'opentelemetry-sdk==1.30.0' \
 	--with 'opentelemetry-exporter-prometheus==0.51b0' --with 'opentelemetry-instrumentation==0.51b0' \
 	--with 'opentelemetry-semantic-conventions==0.51b0'
@@ -39,7 +41,11 @@ test-oldest: sync
 	$(UV) run --isolated --with 'mistralai==1.0.0' pytest packages/opentelemetry-instrumentation-mistralai
 	$(UV) run --isolated --with 'groq==0.9.0' --with 'httpx<0.28' pytest packages/opentelemetry-instrumentation-groq
 	$(UV) run --isolated --with 'together==1.2.0' pytest packages/opentelemetry-instrumentation-together
-	$(UV) run --isolated $(OLDEST_OTEL) pytest semantic-conventions-ai packages
+	$(UV) run --isolated --with 'cohere==5.10.0' --with 'ollama==0.3.0' --with 'httpx<0.28' \
+		pytest packages/opentelemetry-instrumentation-cohere packages/opentelemetry-instrumentation-ollama
+	$(UV) run --isolated --with 'boto3==1.34.116' --with 'botocore==1.34.116' --with 'aiobotocore==2.13.1' \
+		pytest packages/opentelemetry-instrumentation-bedrock mock-provider/tests/test_mock_bedrock.py
+	$(UV) run --isolated $(OLDEST_OTEL) --with 'mistralai==1.0.0' pytest semantic-conventions-ai packages
 
 # The long property-based profile (nightly).
 test-long: sync

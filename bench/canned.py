@@ -13,6 +13,8 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
+import canned_native
+
 CHAT_MODEL = "gpt-4o-mini"
 EMBEDDING_MODEL = "text-embedding-3-small"
 CLAUDE_MODEL = "claude-3-5-haiku-20241022"
@@ -269,6 +271,9 @@ PROVIDER = {
     "groq_chat": "groq",
     "together_chat": "together",
     "mistral_chat": "mistralai",
+    **canned_native.PROVIDER,
+    "bedrock_converse": "bedrock",
+    "bedrock_stream_20": "bedrock",
 }
 COMPAT_MODELS = {
     "groq_chat": "llama-3.1-8b-instant",
@@ -301,6 +306,12 @@ def client_for(workload: str) -> Any:
 
 def make_call(workload: str) -> Callable[[], Any]:
     """A function making one complete `workload` call (a stream is read to its end) on a fresh client."""
+    if workload in canned_native.PROVIDER:
+        return canned_native.make_call(workload, MESSAGES, REPLY)
+    if workload.startswith("bedrock_"):  # one client per patch state: see canned_bedrock
+        import canned_bedrock
+
+        return canned_bedrock.make_call(workload, ANTHROPIC_MESSAGES, SYSTEM, REPLY)
     client = client_for(workload)
     if workload == "openai_chat":
         return lambda: client.chat.completions.create(model=CHAT_MODEL, messages=MESSAGES)
@@ -354,4 +365,6 @@ def expected_chunks(workload: str) -> int | None:
         return ANTHROPIC_STREAM_EVENTS
     if workload == "gemini_stream_20":
         return GEMINI_STREAM_CHUNKS
+    if workload == "bedrock_stream_20":
+        return 20
     return None

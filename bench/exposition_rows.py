@@ -3,6 +3,7 @@
     python bench/exposition_rows.py stall [--multiproc] [--seconds 8]
     python bench/exposition_rows.py restarts
     python bench/exposition_rows.py store
+    python bench/exposition_rows.py record
 
 `stall`: 8 threads make calls (an instrumented fake SDK method: 20 ms of waiting and about 0.5 ms
 of CPU, like a client parsing a response) at 400 label sets, first without scraping, then with a
@@ -10,6 +11,7 @@ separate process fetching /metrics every second, as Prometheus does (p99 of the 
 then with 32 scrapers fetching in a loop (calls made, against the quiet phase).
 `restarts`: collect + render of a multi-process directory after 4 and after 500 exited processes.
 `store`: CPU per operation recorded by the core, store in memory and in a file.
+`record`: CPU per operation through the core's `Metrics`, by sink (SDK only, store, both).
 Each prints one `BENCH_RESULT {json}` line.
 """
 
@@ -35,8 +37,9 @@ url, seconds = sys.argv[1], float(sys.argv[2])
 end = time.monotonic() + seconds
 def loop():
     while time.monotonic() < end:
-        try:
-            with urllib.request.urlopen(url, timeout=30) as response:
+        try:  # gzip, as Prometheus asks for it
+            request = urllib.request.Request(url, headers={"Accept-Encoding": "gzip"})
+            with urllib.request.urlopen(request, timeout=30) as response:
                 response.read()
         except OSError:
             time.sleep(0.05)
@@ -52,8 +55,9 @@ url, seconds = sys.argv[1], float(sys.argv[2])
 end = time.monotonic() + seconds
 while time.monotonic() < end:
     started = time.monotonic()
-    try:
-        with urllib.request.urlopen(url, timeout=30) as response:
+    try:  # gzip, as Prometheus asks for it
+        request = urllib.request.Request(url, headers={"Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(request, timeout=30) as response:
             response.read()
     except OSError:
         pass
@@ -217,11 +221,54 @@ def store_rows() -> dict[str, Any]:
     return out
 
 
+def record_rows() -> dict[str, Any]:
+    """CPU per operation through `Metrics.record_operation` + `record_cost`, by where it goes."""
+    from prometheus_client import CollectorRegistry
+
+    from opentelemetry.exporter.prometheus import PrometheusMetricReader
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.semconv_ai.metrics import Metrics
+    from opentelemetry.semconv_ai.store import Store, member_name
+
+    provider = MeterProvider(metric_readers=[PrometheusMetricReader(registry=CollectorRegistry())])
+    metrics = Metrics(provider)
+    labels = metrics.llm_labels("openai", "chat", "gpt-4o-mini", "")
+
+    def operation() -> None:
+        metrics.record_operation(
+            labels, duration=0.31, error_type=None, input_tokens=120, output_tokens=40, cache_read=None,
+            cache_creation=None, reasoning=None, response_model="gpt-4o-mini",
+            server_address="api.openai.com", server_port=443, time_to_first_chunk=None, time_per_chunk=None,
+        )  # fmt: skip
+        metrics.record_cost(labels, 0.0001)
+
+    directory = tempfile.mkdtemp(prefix="bench-record-")
+    configs = {
+        "the SDK only (as before the store)": (None, True),
+        "store in memory, SDK not fed (Prometheus readers only)": (Store(None), False),
+        "store in a multi-process file, SDK not fed": (Store(os.path.join(directory, member_name())), False),
+        "store in memory and the SDK fed (another reader, e.g. OTLP)": (Store(None), True),
+    }
+    out: dict[str, Any] = {"status": "ok", "rows": {}}
+    for name, (store, feed) in configs.items():
+        metrics.store, metrics.feed_sdk = store, feed
+        for _ in range(2000):
+            operation()
+        rounds = []
+        for _ in range(7):
+            started = time.process_time()
+            for _ in range(20_000):
+                operation()
+            rounds.append((time.process_time() - started) / 20_000)
+        out["rows"][name] = sorted(rounds)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("mode", choices=("stall", "restarts", "store"))
+    parser.add_argument("mode", choices=("stall", "restarts", "store", "record"))
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--multiproc", action="store_true", help="stall: with PROMETHEUS_MULTIPROC_DIR")
     args = parser.parse_args()
@@ -233,6 +280,8 @@ def main() -> None:
             result = stall(args.seconds)
         elif args.mode == "restarts":
             result = restarts()
+        elif args.mode == "record":
+            result = record_rows()
         else:
             result = store_rows()
     except Exception as exc:

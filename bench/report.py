@@ -21,6 +21,10 @@ TITLES = {
     "groq_chat": "Groq chat",
     "together_chat": "Together chat",
     "mistral_chat": "Mistral chat",
+    "cohere_chat": "Cohere chat (v2)",
+    "ollama_chat": "Ollama chat",
+    "bedrock_converse": "Bedrock converse (boto3)",
+    "bedrock_stream_20": "Bedrock converse_stream, 20 events",
 }
 NON_STREAMING = (
     "openai_chat",
@@ -30,6 +34,9 @@ NON_STREAMING = (
     "groq_chat",
     "together_chat",
     "mistral_chat",
+    "cohere_chat",
+    "ollama_chat",
+    "bedrock_converse",
 )
 ADDED_SHARE_GOAL = 0.10
 PEER_FRACTION_GOAL = 0.10

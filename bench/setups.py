@@ -83,7 +83,9 @@ def _global_providers(exporter: CountingExporter) -> tuple[Any, Any]:
     return tracer_provider, meter_provider
 
 
-OURS_PROVIDERS = frozenset({"openai", "anthropic", "google_genai", "groq", "together", "mistralai"})
+OURS_PROVIDERS = frozenset(
+    {"openai", "anthropic", "google_genai", "groq", "together", "mistralai", "cohere", "ollama"}
+)
 
 
 def ours(content: bool) -> Active:
@@ -103,6 +105,9 @@ def ours(content: bool) -> Active:
             "opentelemetry-instrumentation-groq",
             "opentelemetry-instrumentation-together",
             "opentelemetry-instrumentation-mistralai",
+            "opentelemetry-instrumentation-cohere",
+            "opentelemetry-instrumentation-ollama",
+            "opentelemetry-instrumentation-bedrock",
         )
     }
     init = getattr(openllmetry, "init", None)

@@ -11,7 +11,19 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-PACKAGES = ("openai", "anthropic", "google", "groq", "together", "mistralai", "httpx", "httpx2")
+PACKAGES = (
+    "openai",
+    "anthropic",
+    "google",
+    "groq",
+    "together",
+    "mistralai",
+    "cohere",
+    "ollama",
+    "httpx",
+    "httpx2",
+    "botocore",
+)
 _DESCRIPTORS = (staticmethod, classmethod, property)
 _MISSING = object()
 

@@ -183,10 +183,19 @@ def background_ready(timeout: float = 30.0) -> None:
         wait(timeout)
 
 
+# Top-level modules of the provider SDKs the workspace installs: `--only-openai` reports which of them
+# the setup imported (ours must import none).
+PROVIDER_SDKS = ("anthropic", "mistralai", "google.genai", "boto3", "botocore", "aiobotocore", "groq")
+PROVIDER_SDKS += ("cohere", "ollama", "litellm", "together")
+
+
 def run_init(args: argparse.Namespace) -> dict[str, Any]:
-    """Setup cost in a fresh process that has already imported both SDKs, as an application would have."""
-    import anthropic  # noqa: F401
+    """Setup cost in a fresh process that has already imported both SDKs, as an application would have
+    (`--only-openai`: only openai, with every provider package of the workspace installed)."""
     import openai  # noqa: F401
+
+    if not args.only_openai:
+        import anthropic  # noqa: F401
     from setups import SETUPS
 
     gc.collect()
@@ -194,6 +203,7 @@ def run_init(args: argparse.Namespace) -> dict[str, Any]:
     wall, cpu = time.perf_counter(), time.process_time()
     active = SETUPS[args.setup](args.content)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    sdks = [name for name in PROVIDER_SDKS if name in sys.modules and name != "openai"]
     gc.collect()
     after_init = rss_bytes()
     background_ready()
@@ -205,7 +215,7 @@ def run_init(args: argparse.Namespace) -> dict[str, Any]:
         "rss_delta": after_init - rss,
         "rss_settled_delta": rss_bytes() - rss,
         "packages": active.packages,
-        "notes": active.notes,
+        "notes": active.notes + ([f"init() imported {', '.join(sdks)}"] if args.only_openai and sdks else []),
         "sdk": sdk_versions(),
         "status": "ok",
     }
@@ -219,6 +229,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--setup", required=True)
     parser.add_argument("--workload", default="openai_chat", help="one, or several comma-separated")
     parser.add_argument("--content", action="store_true", help="content capture on")
+    parser.add_argument("--only-openai", action="store_true", help="init: the app has imported only openai")
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--before-rounds", type=int, default=5, help="bare rounds before the setup")
     parser.add_argument("--round-seconds", type=float, default=0.2, help="CPU seconds per round (bare)")

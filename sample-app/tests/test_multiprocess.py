@@ -127,3 +127,60 @@ def test_multiprocessing_pool(mock: MockProvider) -> None:
         assert isinstance(result, dict) and result["requests"] == 10 and result["pids"] >= 1, result
     finally:
         app.stop()
+
+
+READERS = textwrap.dedent(
+    """
+    import json, os, sys
+    from opentelemetry.exporter.prometheus import PrometheusMetricReader
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    import openllmetry
+
+    memory = InMemoryMetricReader()
+    openllmetry.init("readers-app", metric_readers=[PrometheusMetricReader(), memory])
+    import multiprocess_app
+    from multiprocess_support import get, samples, total, wait_for
+
+    def own_requests():
+        points = [
+            point.value
+            for resource in memory.get_metrics_data().resource_metrics
+            for scope in resource.scope_metrics
+            for metric in scope.metrics
+            if metric.name == "llm.requests"
+            for point in metric.data.data_points
+        ]
+        return sum(points)
+
+    for _ in range(3):
+        multiprocess_app.call("gpt-4o-mini", None)
+    pid = os.fork()
+    if pid == 0:
+        for _ in range(2):
+            multiprocess_app.call("gpt-4o-mini", None)
+        print(json.dumps({"child": own_requests()}), flush=True)
+        os._exit(0)
+    os.waitpid(pid, 0)
+    url = "http://127.0.0.1:%s/metrics" % os.environ["OTEL_EXPORTER_PROMETHEUS_PORT"]
+    found = wait_for("the exporter", lambda: samples(get(url).decode()))
+    print(json.dumps({"parent": own_requests(), "served": total(found, "llm_requests_total")}), flush=True)
+    """
+)
+
+
+def test_other_readers_see_their_own_process(mock: MockProvider) -> None:
+    # The in-memory reader of each process sees that process's numbers; the one endpoint sees both.
+    app = App([], mock.openai_base_url, app_name="readers-app")
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", READERS],
+            cwd=HERE,
+            env=app.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+        assert {"child": 2} in lines and {"parent": 3, "served": 5} in lines, done.stdout + done.stderr
+    finally:
+        app.stop()

@@ -29,6 +29,7 @@ SAMPLES = (
     "gemini_chat",
     "open_models",
 )
+SAMPLES += ("cohere_rerank", "ollama_local")
 SERIES = re.compile(r"^\s+(\w+)\{(.*)\} (\S+)$")
 
 
@@ -181,6 +182,47 @@ def test_open_models(outputs: dict[str, str]) -> None:
         expected |= chat(model, "", 1, words(question), reply(question))
         assert values[("llm_cost_usd_total", model, "", "")] > 0
     assert without_cost(values) == expected
+
+
+def test_cohere_rerank(outputs: dict[str, str]) -> None:
+    question = "What should I do when the indexer queue grows?"
+    context = (
+        "Answer from this runbook: " + retrieval.DOCUMENTS[0]
+    )  # the mock ranks the indexer runbook first
+    values = without_cost(recorded(outputs["cohere_rerank"]))
+    expected = chat("command-r", "cohere_rag", 1, words(context) + words(question), reply(question))
+    expected[("llm_requests_total", "embed-v4.0", "cohere_rag", "")] = 1
+    expected[("llm_operation_errors_total", "embed-v4.0", "cohere_rag", "")] = 0
+    expected[("llm_tokens_usage_total", "embed-v4.0", "cohere_rag", "input")] = words(
+        " ".join(retrieval.DOCUMENTS)
+    )
+    # Rerank bills search units: counted as a request, never as tokens.
+    expected[("llm_requests_total", "rerank-v3.5", "cohere_rag", "")] = 1
+    expected[("llm_operation_errors_total", "rerank-v3.5", "cohere_rag", "")] = 0
+    assert values == expected
+
+
+def test_ollama_local(outputs: dict[str, str]) -> None:
+    ticket = "Checkout returns 502 for some users since noon."
+    output = outputs["ollama_local"]
+    assert f"Mock reply: {ticket} [Mock reply: One]" in output
+    prompt = f"One word for this ticket: {ticket}"
+
+    def series(operation: str, token_type: str) -> str:
+        labels = (
+            f'operation="{operation}",provider="ollama",token_type="{token_type}",workflow="local_triage"'
+        )
+        return f'llm_tokens_usage_total{{model="llama3.2",{labels}}}'
+
+    expected = {  # a streamed chat and a generate cut at 3 words; a local model has no cost
+        series("chat", "input"): words(ticket),
+        series("chat", "output"): reply(ticket),
+        series("text_completion", "input"): words(prompt),
+        series("text_completion", "output"): 3,
+    }
+    lines = dict(line.strip().rsplit(" ", 1) for line in output.splitlines() if line.startswith("  llm_"))
+    assert {key: float(lines[key]) for key in expected} == expected
+    assert not any(key.startswith("llm_cost_usd_total") for key in lines)
 
 
 def test_zero_code_under_opentelemetry_instrument() -> None:

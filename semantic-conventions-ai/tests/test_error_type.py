@@ -47,3 +47,17 @@ def test_text_bodies_and_other_status_names():
     TextBody.body = "upstream connect error"
     assert error_type(TextBody()) == "429"
     assert error_type(HttpStatus()) == "503"
+
+
+class WithStatus(Exception):
+    def __init__(self, status_code: object, body: object = None) -> None:
+        super().__init__("failed")
+        self.status_code = status_code
+        self.body = body
+
+
+def test_only_an_http_status_counts():
+    assert error_type(WithStatus(429, {"id": "x", "message": "slow down"})) == "429"  # Cohere's body: no code
+    assert error_type(WithStatus(-1)) == "WithStatus"  # ollama's status for an error inside a stream
+    assert error_type(WithStatus(1000)) == "WithStatus"
+    assert error_type(WithStatus(True)) == "WithStatus"

@@ -5,7 +5,7 @@ import gc
 import threading
 
 import pytest
-from core_fakes import FakeClient, FakeStream, Handler
+from core_fakes import FakeClient, FakeStream, FakeSurface, Handler
 
 from opentelemetry.semconv_ai import Patcher, Request, Surface, Telemetry, names, observe
 from opentelemetry.semconv_ai.testing import Capture
@@ -122,3 +122,25 @@ def test_observe_for_sdk_objects_that_iterate_internally(capture: Capture) -> No
     assert sum(source) == 6
     assert ended(capture) == 1
     assert capture.spans()[0].attributes["gen_ai.usage.output_tokens"] == 3
+
+
+def test_an_async_generator_method_is_not_awaited(capture: Capture) -> None:
+    """`async def` with `yield` (cohere's AsyncV2Client.chat_stream): calling it returns the stream."""
+
+    class Generating:
+        async def stream(self, **kwargs: object) -> object:
+            for chunk in range(3):
+                yield chunk
+
+    patcher = Patcher(Telemetry("test.scope", capture.tracer_provider, capture.meter_provider))
+    assert patcher.patch(Generating, "stream", FakeSurface(), is_async=True)
+
+    async def main() -> list[object]:
+        return [chunk async for chunk in Generating().stream(model="m-1")]
+
+    try:
+        assert asyncio.run(main()) == [0, 1, 2]
+    finally:
+        patcher.restore()
+    assert ended(capture) == 1
+    assert capture.count("gen_ai.client.operation.time_to_first_chunk") == 1

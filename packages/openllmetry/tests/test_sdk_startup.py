@@ -50,3 +50,29 @@ def test_init_imports_nothing_it_does_not_need_and_still_instruments(mock_provid
     assert out["otlp_or_logs"] == []
     assert out["patched"] and out["anthropic_patched"]
     assert value(out["samples"], "llm_requests_total", model="gpt-4o-mini", provider="openai") == 1
+
+
+# Top-level modules of every provider SDK the workspace installs (the app below imports only openai).
+PROVIDER_SDKS = ("anthropic", "mistralai", "google.genai", "boto3", "botocore", "aiobotocore", "groq")
+PROVIDER_SDKS += ("cohere", "ollama", "litellm", "together")
+
+ONLY_OPENAI = """
+import json, sys
+import openai  # noqa
+import openllmetry
+from opentelemetry.semconv_ai import is_patched
+
+openllmetry.init("startup")
+sdks = %s
+imported = sorted(s for s in sdks if s in sys.modules)
+import anthropic  # after init(): instrumented when the application imports it
+patched = is_patched(anthropic.resources.messages.Messages.create)
+print(json.dumps({"imported": imported, "anthropic_patched": patched}))
+openllmetry.shutdown()
+"""
+
+
+def test_init_imports_no_sdk_the_application_has_not() -> None:
+    env = clean_env(OTEL_EXPORTER_PROMETHEUS_PORT=str(free_port()), OTEL_PYTHON_DISABLED_INSTRUMENTATIONS="")
+    out = last_json(run_python(ONLY_OPENAI % (PROVIDER_SDKS,), env=env))
+    assert out == {"imported": [], "anthropic_patched": True}

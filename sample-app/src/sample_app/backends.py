@@ -1,9 +1,10 @@
 """Which LLM backend the samples talk to: the real provider when its API key is set, else the mock.
 
-`OPENAI_API_KEY` / `ANTHROPIC_API_KEY` / `GEMINI_API_KEY` (and `MISTRAL_API_KEY`, `GROQ_API_KEY`,
-`TOGETHER_API_KEY` for `open_models`) select the real APIs; without them (or with
-`SAMPLE_APP_MOCK=1`) the clients point at the built-in mock provider (`llm_mock`), started on a
-free loopback port the first time it is needed and stopped when the process exits.
+`OPENAI_API_KEY` / `ANTHROPIC_API_KEY` / `GEMINI_API_KEY` / `CO_API_KEY` (and `MISTRAL_API_KEY`,
+`GROQ_API_KEY`, `TOGETHER_API_KEY` for `open_models`) select the real APIs and `OLLAMA_HOST` a real
+Ollama server; without them (or with `SAMPLE_APP_MOCK=1`) the clients point at the built-in mock
+provider (`llm_mock`), started on a free loopback port the first time it is needed and stopped when
+the process exits.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ API_KEY_ENV = {
     "mistral": "MISTRAL_API_KEY",
     "groq": "GROQ_API_KEY",
     "together": "TOGETHER_API_KEY",
+    "cohere": "CO_API_KEY",
+    "ollama": "OLLAMA_HOST",  # no key: a real Ollama when its host is given
+    "bedrock": "AWS_ACCESS_KEY_ID",
 }
 MOCK_KEY = "mock-key"
 
@@ -80,6 +84,24 @@ def gemini_client(**options: Any) -> genai.Client:
     if uses_mock("gemini"):
         options = {"api_key": MOCK_KEY, "http_options": {"base_url": mock_server().url}, **options}
     return genai.Client(**options)
+
+
+def cohere_client(**options: Any) -> Any:
+    """A `cohere.ClientV2`; make it after `openllmetry.init()` (cohere binds `chat` when it is made)."""
+    import cohere
+
+    if uses_mock("cohere"):
+        options = {"api_key": MOCK_KEY, "base_url": mock_server().url, **options}
+    return cohere.ClientV2(**options)
+
+
+def ollama_client(**options: Any) -> Any:
+    """An `ollama.Client`; `headers=` go with every request (the mock's timing and fault headers)."""
+    import ollama
+
+    if uses_mock("ollama"):
+        options = {"host": mock_server().url, **options}
+    return ollama.Client(**options)
 
 
 def mock_hint(provider: str, **hints: str) -> dict[str, str]:

@@ -94,7 +94,10 @@ def _traffic_worker(index: int, all_mock: bool, stop: Any, results: Any) -> None
         pause=0.3 if all_mock else 3.0,
         seed=7 + 100 * index,
     ).start()
-    stop.wait()
+    parent = os.getppid()
+    while not stop.wait(1.0):
+        if os.getppid() != parent:  # the demo died without stopping us: do not linger
+            break
     traffic.stop()
     results.put((traffic.completed, traffic.failed))
 
@@ -222,14 +225,14 @@ def _wait_for_exporter(directory: str, timeout: float = 30.0) -> int | None:
 def run(seconds: float, console: Console) -> None:
     host, port, note = _metrics_address()
     metrics_url = f"http://{host}:{port}/metrics"
-    all_mock = backends.uses_mock("openai") and backends.uses_mock("anthropic")
+    all_mock = all(backends.uses_mock(provider) for provider in backends.API_KEY_ENV)
     with ExitStack() as cleanup:  # undone in reverse order, on the normal end and on Ctrl-C alike
         # A directory of its own, empty at start as the multi-process mode wants.
         directory = tempfile.mkdtemp(prefix="openllmetry-demo-")
         cleanup.callback(shutil.rmtree, directory, ignore_errors=True)
         os.environ[MULTIPROC_DIR_ENV] = directory
         cleanup.callback(stop_exporter, directory)
-        if backends.uses_mock("openai") or backends.uses_mock("anthropic"):
+        if any(backends.uses_mock(provider) for provider in backends.API_KEY_ENV):
             mock = MockProvider(error_rate=0.02, seed=random.randrange(1 << 30)).start()
             cleanup.callback(mock.stop)
             backends.use_mock_server(mock)

@@ -23,8 +23,11 @@ from . import (
     anthropic_cache,
     assistant,
     backends,
+    bedrock_app,
+    cohere_rerank,
     fanout,
     gemini_chat,
+    ollama_local,
     open_models,
     retrieval,
     streaming,
@@ -51,6 +54,9 @@ PROFILES = {
     open_models.MISTRAL_MODEL: Profile(260, 12),
     open_models.GROQ_MODEL: Profile(60, 2),
     open_models.TOGETHER_MODEL: Profile(380, 14),
+    "command-r": Profile(300, 12),
+    "llama3.2": Profile(120, 15),  # a local model: quick to answer, slow per token
+    bedrock_app.MODEL: Profile(260, 12),
 }
 # Failures the mock injects, by share of operations: (x-mock-fail value, weight).
 FAILURES = (("429", 0.5), ("500", 0.3), ("cut", 0.2))
@@ -97,12 +103,19 @@ class Clients:
     openai: openai.OpenAI
     anthropic: anthropic.Anthropic
     gemini: genai.Client
+    cohere: Any
 
     @classmethod
     def create(cls, **options: Any) -> Clients:
+        """Made after `openllmetry.init()`: cohere binds `chat` to a client when it is made."""
         # google-genai retries through http_options, not a max_retries argument.
         gemini = backends.gemini_client()
-        return cls(backends.openai_client(**options), backends.anthropic_client(**options), gemini)
+        return cls(
+            backends.openai_client(**options),
+            backends.anthropic_client(**options),
+            gemini,
+            backends.cohere_client(**options),
+        )
 
 
 Scenario = Callable[[Clients, Chaos, random.Random], object]
@@ -171,8 +184,28 @@ def _open_models(clients: Clients, chaos: Chaos, rng: random.Random) -> object:
     return ask(rng.choice(QUESTIONS), chaos.headers(provider, model))
 
 
+def _bedrock(clients: Clients, chaos: Chaos, rng: random.Random) -> object:
+    call = rng.choice([bedrock_app.converse, bedrock_app.converse_stream, bedrock_app.invoke_claude])
+    with bedrock_app.mock_headers(chaos.headers("bedrock", bedrock_app.MODEL)):
+        return call(bedrock_app.shared_client(), rng.choice(QUESTIONS))
+
+
+def _cohere(clients: Clients, chaos: Chaos, rng: random.Random) -> object:
+    return cohere_rerank.answer(
+        clients.cohere, rng.choice(QUESTIONS), headers=chaos.headers("cohere", "command-r")
+    )
+
+
+def _ollama(clients: Clients, chaos: Chaos, rng: random.Random) -> object:
+    # ollama takes headers per client, not per call: a client for this call's mock headers.
+    client = backends.ollama_client(headers=chaos.headers("ollama", ollama_local.MODEL))
+    return ollama_local.triage(client, rng.choice(QUESTIONS))
+
+
+# Each seeded demo worker's first pick stays as it was (gpt-4o-mini among them, which the demo test
+# looks for): change a weight only after checking `random.Random(seed).choices` for the worker seeds.
 SCENARIOS: list[tuple[Scenario, float]] = [
-    (_assistant, 4),
+    (_assistant, 5),
     (_stream_openai, 3),
     (_stream_anthropic, 2),
     (_tools, 1.5),
@@ -180,7 +213,10 @@ SCENARIOS: list[tuple[Scenario, float]] = [
     (_retrieval, 1),
     (_fanout, 0.5),
     (_gemini, 1.5),
-    (_open_models, 1),  # keeps the first pick of each demo worker as before (seeded): gpt-4o-mini among them
+    (_open_models, 1),
+    (_cohere, 1),
+    (_ollama, 1),
+    (_bedrock, 0.5),  # at most 0.7 keeps each seeded demo worker's first pick
 ]
 
 

@@ -7,7 +7,7 @@ from .context import current_workflow, enter_workflow, exit_workflow
 from .errors import error_type
 from .metrics import Metrics, metrics_for
 from .operation import Operation, add_end_hook, current_operation, remove_end_hook
-from .patch import Patcher, Surface, is_patched
+from .patch import Patcher, Surface, is_patched, wrap
 from .pricing import PENDING, Pricer, Usage, get_pricer, register_price_id, set_pricer
 from .request import Request, Server, request_params, server_from_url
 from .stream import ChunkHandler, Observer, observe, observe_async
@@ -48,4 +48,5 @@ __all__ = [
     "server_from_url",
     "set_pricer",
     "settings",
+    "wrap",
 ]

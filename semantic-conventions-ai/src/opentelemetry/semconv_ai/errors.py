@@ -87,6 +87,18 @@ KNOWN_CODES = frozenset(
         "UNAVAILABLE",
         "DEADLINE_EXCEEDED",
         "UNIMPLEMENTED",
+        # AWS Bedrock Runtime (botocore `Error.Code`)
+        "ThrottlingException",
+        "ValidationException",
+        "ModelNotReadyException",
+        "AccessDeniedException",
+        "ResourceNotFoundException",
+        "ServiceQuotaExceededException",
+        "ServiceUnavailableException",
+        "InternalServerException",
+        "ModelTimeoutException",
+        "ModelErrorException",
+        "ModelStreamErrorException",
         # the conventions
         OTHER,
         "timeout",
@@ -142,9 +154,15 @@ def class_name(exc: BaseException) -> str:
     return name
 
 
+def _code_from_botocore(exc: BaseException) -> str | None:
+    response = getattr(exc, "response", None)  # botocore ClientError and EventStreamError
+    error = response.get("Error") if isinstance(response, dict) else None
+    return _known(error.get("Code")) if isinstance(error, dict) else None
+
+
 def error_type(exc: BaseException) -> str:
     try:
-        code = _code_from_body(getattr(exc, "body", None))
+        code = _code_from_body(getattr(exc, "body", None)) or _code_from_botocore(exc)
         if code is None:
             for attr in ("code", "type", "status"):  # google-genai: status "RESOURCE_EXHAUSTED"
                 code = _known(getattr(exc, attr, None))

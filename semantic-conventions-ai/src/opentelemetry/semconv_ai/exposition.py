@@ -76,9 +76,7 @@ class Renderer:
 
     def __init__(self) -> None:
         self._labels: dict[tuple[int, tuple[Any, ...]], str] = {}
-        # Per label set and field: the values last rendered and their text. Between two scrapes most
-        # label sets do not change, and their lines are reused as they are.
-        self._texts: dict[tuple[int, tuple[Any, ...], int], tuple[list[float], str]] = {}
+        self._blocks: dict[tuple[int, tuple[Any, ...]], tuple[list[float], dict[int, bytes]]] = {}
         self._les = {
             id(f): [go_float(b) for b in f.bounds] + ["+Inf"]
             for k in KINDS.values()
@@ -103,43 +101,48 @@ class Renderer:
         return cached
 
     def render(self, entries: Iterable[_Entry], extra: bytes = b"") -> bytes:
-        by_kind: dict[int, list[tuple[tuple[Any, ...], Sequence[float]]]] = {}
-        for code, key, values in entries:
+        # Per label set: its values at the last render and the text of each of its fields. A label
+        # set whose values did not change since (most of them, between two scrapes) costs one list
+        # comparison; only changed ones are formatted again.
+        blocks = self._blocks
+        if len(blocks) > 200_000:
+            blocks.clear()
+        by_kind: dict[int, list[tuple[tuple[Any, ...], list[float], dict[int, bytes]]]] = {}
+        for count, (code, key, values) in enumerate(entries):
             kind = KINDS.get(code)
-            if kind is not None and len(key) == len(kind.labels) and len(values) >= kind.size:
-                by_kind.setdefault(code, []).append((key, values))
+            if kind is None or len(key) != len(kind.labels) or len(values) < kind.size:
+                continue
+            if count % 256 == 255:
+                time.sleep(0)  # let the application's threads have the GIL: they wait less
+            values = list(values)
+            cached = blocks.get((code, key))
+            if cached is None or cached[0] != values:
+                cached = blocks[(code, key)] = (values, {})
+            by_kind.setdefault(code, []).append((key, values, cached[1]))
         for items in by_kind.values():
-            items.sort(key=lambda item: [str(part) for part in item[0]])
-        out: list[str] = []
-        texts = self._texts
-        if len(texts) > 400_000:
-            texts.clear()
+            items.sort(key=_sort_key)
+        out: list[bytes] = []
         for instrument, places in _BY_SPEC:
-            lines: list[str] = []
+            lines: list[bytes] = []
             for kind, item in places:
-                at, size = item.offset, item.size
-                for index, (key, values) in enumerate(by_kind.get(kind.code, ())):
-                    if index % 64 == 63:
-                        time.sleep(0)  # let the application's threads have the GIL: they wait less
-                    part = list(values[at : at + size])
-                    if item.spec is spec.ERRORS or item.spec is spec.COST:  # presence depends on other fields
-                        part += values[_REQUESTS : _REQUESTS + 1] + list(_count_part(values))
-                    cached = texts.get((kind.code, key, at))
-                    if cached is not None and cached[0] == part:
-                        lines.append(cached[1])
-                        continue
-                    start = len(lines)
-                    self._samples(lines, instrument, kind, item, key, values)
-                    text = "".join(lines[start:])
-                    del lines[start:]
-                    lines.append(text)
-                    texts[(kind.code, key, at)] = (part, text)
+                at = item.offset
+                for key, values, texts in by_kind.get(kind.code, ()):
+                    text = texts.get(at)
+                    if text is None:
+                        found: list[str] = []
+                        self._samples(found, instrument, kind, item, key, values)
+                        text = texts[at] = "".join(found).encode()
+                    if text:
+                        lines.append(text)
             if lines:
                 kind_name = "counter" if instrument.kind == spec.COUNTER else "histogram"
                 name = instrument.prometheus_name
-                out.append(f"# HELP {name} {_help(instrument.description)}\n# TYPE {name} {kind_name}\n")
+                out.append(
+                    f"# HELP {name} {_help(instrument.description)}\n# TYPE {name} {kind_name}\n".encode()
+                )
                 out.extend(lines)
-        return "".join(out).encode("utf-8", "replace") + extra
+        out.append(extra)
+        return b"".join(out)
 
     def _samples(
         self, lines: list[str], instrument: spec.InstrumentSpec, kind: Kind, item: Field,
@@ -172,8 +175,8 @@ class Renderer:
         lines.append(f"{name}_count{{{labels}}} {go_float(running)}\n")
 
 
-def _count_part(values: Sequence[float]) -> tuple[float]:
-    return (_count(values, _COST_HISTOGRAM),)
+def _sort_key(item: tuple[tuple[Any, ...], Any, Any]) -> list[str]:
+    return [str(part) for part in item[0]]
 
 
 def _count(values: Sequence[float], item: Field) -> float:

@@ -7,7 +7,8 @@ its aggregation in every reader. The label set is then bound to those aggregatio
 are counted into our own buckets under one lock, and a callback that the SDK runs at the start of
 every collection adds the counts into the bound aggregations.
 
-That last step relies on the SDK's explicit-bucket aggregation. Every assumption is checked when
+That last step relies on the SDK's explicit-bucket aggregation. Before anything binds, the fast
+path checks itself once against `record()` (`histogram_check`). Every assumption is checked when
 a label set is bound; anything else (a view that changes the aggregation, the buckets or the
 attributes, readers that discard aggregations on collection, another SDK or SDK version) keeps the
 label set on plain `record()`, as does `OPENLLMETRY_FAST_HISTOGRAMS=false`. Values counted this
@@ -22,6 +23,8 @@ import threading
 from bisect import bisect_left
 from collections.abc import Mapping
 from typing import Any
+
+from .histogram_check import fast_path_works
 
 logger = logging.getLogger("opentelemetry.semconv_ai")
 
@@ -134,6 +137,9 @@ class FastHistogram:
                 return
             cell = self._cells.setdefault(id(attrs), _Cell(attrs, len(self._bounds) + 1))
         if cell.state != _UNBOUND:
+            return
+        if not fast_path_works(Batcher):
+            cell.state = _NEVER
             return
         try:
             found = _find_targets(self.instrument, attrs, self._bounds)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
+from . import instruments as spec
 from . import names
 from .redaction import redact_secrets
 
@@ -49,6 +50,19 @@ def normalize_label(value: object, default: str = "", max_length: int = MAX_LABE
     return _normalize(value, max_length) or default
 
 
+def _added(instrument: spec.InstrumentSpec, base: tuple[str, ...]) -> str:
+    """The one label an instrument adds to its family's common ones."""
+    (extra,) = (key for key in instrument.labels if key not in base)
+    return extra
+
+
+# Label keys come from the instrument specs alone.
+_TOKEN_TYPE = _added(spec.TOKENS, spec.LLM_LABELS)
+_EVALUATOR = _added(spec.QUALITY, spec.LLM_LABELS)
+_GENAI_TOKEN_TYPE = _added(spec.GENAI_TOKENS, spec.GENAI_LABELS)
+_ERROR_TYPE = _added(spec.GENAI_DURATION, spec.GENAI_LABELS)
+
+
 def normalize_model(model: object) -> str:
     """A bounded, printable model name. Anything else becomes `unknown`."""
     return normalize_label(model, UNKNOWN_MODEL, MAX_MODEL_LENGTH)
@@ -73,9 +87,9 @@ class LLMLabels:
     def __init__(self, key: tuple[str, str, str, str]) -> None:
         provider, operation, model, workflow = key
         self.key = key
-        self.base = {"model": model, "provider": provider, "operation": operation, "workflow": workflow}
+        self.base = dict(zip(spec.LLM_LABELS, (model, provider, operation, workflow), strict=True))
         self.by_token_type = {
-            kind: {**self.base, "token_type": kind}
+            kind: {**self.base, _TOKEN_TYPE: kind}
             for kind in (
                 names.TOKEN_INPUT,
                 names.TOKEN_OUTPUT,
@@ -89,7 +103,7 @@ class LLMLabels:
     def for_evaluator(self, evaluator: str) -> dict[str, str]:
         attrs = self.quality.get(evaluator)
         if attrs is None:
-            attrs = self.quality[evaluator] = {**self.base, "evaluator": evaluator}
+            attrs = self.quality[evaluator] = {**self.base, _EVALUATOR: evaluator}
         return attrs
 
 
@@ -100,19 +114,13 @@ class GenAILabels:
 
     def __init__(self, key: tuple[str, str, str, str, str, object]) -> None:
         provider, operation, model, response_model, address, port = key
-        self.base = {
-            names.OPERATION_NAME: operation,
-            names.PROVIDER_NAME: provider,
-            names.REQUEST_MODEL: model,
-            names.RESPONSE_MODEL: response_model,
-            names.SERVER_ADDRESS: address,
-            names.SERVER_PORT: port,
-        }
+        values = (operation, provider, model, response_model, address, port)
+        self.base: dict[str, object] = dict(zip(spec.GENAI_LABELS, values, strict=True))
         # error.type is present on every point so the series keeps one label set; "" means success.
-        self.ok = {**self.base, names.ERROR_TYPE: ""}
+        self.ok = {**self.base, _ERROR_TYPE: ""}
         self.failed: dict[str, dict[str, object]] = {}
         self.tokens = {
-            kind: {**self.base, names.TOKEN_TYPE: kind} for kind in (names.TOKEN_INPUT, names.TOKEN_OUTPUT)
+            kind: {**self.base, _GENAI_TOKEN_TYPE: kind} for kind in (names.TOKEN_INPUT, names.TOKEN_OUTPUT)
         }
 
     def for_error(self, error_type: str) -> dict[str, object]:
@@ -123,7 +131,7 @@ class GenAILabels:
                 attrs = self.failed.get(error_type)
                 if attrs is not None:
                     return attrs
-            attrs = self.failed[error_type] = {**self.base, names.ERROR_TYPE: error_type}
+            attrs = self.failed[error_type] = {**self.base, _ERROR_TYPE: error_type}
         return attrs
 
 

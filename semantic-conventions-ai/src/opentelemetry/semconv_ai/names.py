@@ -41,6 +41,8 @@ WORKFLOW_NAME = "gen_ai.workflow.name"
 SERVER_ADDRESS = "server.address"
 SERVER_PORT = "server.port"
 ERROR_TYPE = "error.type"
+# The event that carries an operation's content when capture is `event_only` / `span_and_event`.
+INFERENCE_DETAILS_EVENT = "gen_ai.client.inference.operation.details"
 # Not a convention: the cost the core computed for the operation, on the span only.
 USAGE_COST_USD = "gen_ai.usage.cost"
 

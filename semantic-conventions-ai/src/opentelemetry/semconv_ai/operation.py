@@ -101,7 +101,7 @@ class Operation:
         self._span_attributes: dict[str, Any] | None = None
         self._observer: Observer | None = None
         self.request = request
-        self.operation = operation
+        self.operation = operation = request.operation or operation
         self.provider = request.provider
         self.model = model = normalize_model(request.model)
         self.workflow = normalize_label(current_workflow())
@@ -145,14 +145,8 @@ class Operation:
             attributes[names.OUTPUT_TYPE] = request.output_type
         if request.attributes:
             attributes.update(request.attributes)
-        if settings.capture_content:
-            for key, value in (
-                (names.INPUT_MESSAGES, request.input_messages),
-                (names.SYSTEM_INSTRUCTIONS, request.system_instructions),
-                (names.TOOL_DEFINITIONS, request.tool_definitions),
-            ):
-                if value:
-                    attributes[key] = to_json(value)
+        if settings.capture_content and settings.content_on_spans:
+            attributes.update(_input_content(request))
         name = f"{operation} {model}" if request.model else operation
         self.span = telemetry.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
         ctx = context.set_value(_OPERATION_KEY, self, trace.set_span_in_context(self.span))
@@ -308,8 +302,8 @@ class Operation:
                 attributes[key] = value
         if self.answered is None:
             self.answered = self._infer_answered()
-        if self.output_messages and settings.capture_content:
-            attributes[names.OUTPUT_MESSAGES] = to_json(self.output_messages)
+        if settings.capture_content:
+            self._content(attributes)
         ttfc = tpc = None
         if self.t_first is not None:
             ttfc = self.t_first - self._t0
@@ -353,6 +347,16 @@ class Operation:
                 hook(self)
             except Exception:
                 logger.debug("end hook failed", exc_info=True)
+
+    def _content(self, attributes: dict[str, Any]) -> None:
+        """Output content on the span; with `event_only` / `span_and_event`, all content on an event."""
+        output = {names.OUTPUT_MESSAGES: to_json(self.output_messages)} if self.output_messages else {}
+        if settings.content_on_spans:
+            attributes.update(output)
+        if settings.content_on_events:
+            event = {**_input_content(self.request), **output}
+            if event:
+                self.span.add_event(names.INFERENCE_DETAILS_EVENT, event)
 
     def _infer_answered(self) -> bool | None:
         messages = self.output_messages
@@ -399,3 +403,15 @@ def _has_content(part: Any) -> bool:
         content = part.get("content")
         return isinstance(content, str) and bool(content.strip())
     return part.get("type") != "reasoning"
+
+
+def _input_content(request: Request) -> dict[str, str]:
+    out = {}
+    for key, value in (
+        (names.INPUT_MESSAGES, request.input_messages),
+        (names.SYSTEM_INSTRUCTIONS, request.system_instructions),
+        (names.TOOL_DEFINITIONS, request.tool_definitions),
+    ):
+        if value:
+            out[key] = to_json(value)
+    return out

@@ -8,6 +8,7 @@ response) and names the methods to patch, now (`patch`) or when their module is 
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import threading
 from collections.abc import Callable
@@ -72,6 +73,29 @@ def async_wrapper(original: Callable[..., Any], telemetry: Telemetry, surface: S
     return invisible_to_warnings(wrapper)
 
 
+Make = Callable[[Callable[..., Any], Telemetry, Surface], Callable[..., Any]]
+
+
+def wrap(
+    original: Callable[..., Any],
+    telemetry: Telemetry,
+    surface: Surface,
+    *,
+    is_async: bool = False,
+    make: Make | None = None,
+) -> Callable[..., Any]:
+    """The instrumented version of `original` (marked for `is_patched`), installed nowhere.
+
+    `Patcher.patch` installs one on a class. Call it yourself for functions an SDK builds at run time,
+    which no patch can reach (botocore builds one class per client): a `Patcher` records nothing for
+    those, and once it is restored (`telemetry.enabled` false) they pass straight through.
+    """
+    factory = make or (async_wrapper if is_async else sync_wrapper)
+    wrapper = functools.update_wrapper(factory(original, telemetry, surface), original)
+    wrapper.__opentelemetry_genai__ = True  # type: ignore[attr-defined]
+    return wrapper
+
+
 class Patcher:
     """Installs wrappers on SDK classes and restores the originals exactly."""
 
@@ -96,10 +120,9 @@ class Patcher:
         if original is None or not callable(original):
             logger.debug("%s.%s not found; not instrumented", owner.__qualname__, name)
             return False
-        factory = make or (async_wrapper if is_async else sync_wrapper)
-        wrapper = factory(original, self.telemetry, surface)
-        functools.update_wrapper(wrapper, original)
-        wrapper.__opentelemetry_genai__ = True  # type: ignore[attr-defined]
+        # An async generator method (`async def` with `yield`) returns its stream without being awaited.
+        is_async = is_async and not inspect.isasyncgenfunction(original)
+        wrapper = wrap(original, self.telemetry, surface, is_async=is_async, make=make)
         with self._lock:
             setattr(owner, name, wrapper)
             self._patched.append((owner, name, original, wrapper))

@@ -133,6 +133,7 @@ class Request:
         "attributes",
         "input_messages",
         "model",
+        "operation",
         "output_type",
         "provider",
         "server_address",
@@ -158,10 +159,13 @@ class Request:
         system_instructions: list[Any] | None = None,
         tool_definitions: list[Any] | None = None,
         state: Any = None,
+        operation: str | None = None,
         **fields: Any,
     ) -> None:
         self.model = model
         self.provider = provider
+        # Overrides the surface's operation where one SDK method serves several (Bedrock's invoke_model).
+        self.operation = operation if isinstance(operation, str) and operation else None
         if server is not None:
             server_address, server_port = server
         self.server_address = server_address if isinstance(server_address, str) and server_address else None

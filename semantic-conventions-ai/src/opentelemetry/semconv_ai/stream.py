@@ -70,11 +70,12 @@ def end_open_streams() -> int:
 class Observer:
     """Per-stream state shared by the proxies and `observe()`."""
 
-    __slots__ = ("__weakref__", "done", "handler", "op")
+    __slots__ = ("__weakref__", "done", "handler", "on_chunk", "op")
 
     def __init__(self, op: StreamedOperation, handler: ChunkHandler | None) -> None:
         self.op = op
         self.handler = handler
+        self.on_chunk = None if handler is None else handler.on_chunk  # bound once, not per chunk
         self.done = False
         with _open_lock:
             _open.add(self)
@@ -83,15 +84,16 @@ class Observer:
         # Runs once per chunk: keep it to a few attribute writes (bench/chunk_path.py times it).
         op = self.op
         op.t_last = now = perf_counter()
-        if op.chunks == 0:
+        if not op.chunks:
             op.t_first = now
         op.chunks += 1
-        if self.handler is not None:
+        on_chunk = self.on_chunk
+        if on_chunk is not None:
             try:
-                self.handler.on_chunk(chunk)
+                on_chunk(chunk)
             except Exception:
                 logger.debug("chunk handler failed; ignoring the rest of this stream", exc_info=True)
-                self.handler = None
+                self.handler = self.on_chunk = None
 
     def end(self, exc: BaseException | None = None) -> None:
         if self.done:

@@ -111,6 +111,11 @@ def instrumented(instrumentor: Any, **kwargs: Any) -> Iterator[Capture]:
         config.reset()
 
 
+def llm_labels(provider: str, operation: str, model: str, workflow: str = "") -> dict[str, str]:
+    """The `llm_*` label set of one operation (outside any workflow by default)."""
+    return {"model": model, "provider": provider, "operation": operation, "workflow": workflow}
+
+
 def __getattr__(name: str) -> Any:
     # The conformance suite needs pytest; load it only when asked for.
     if name in ("Case", "Conformance"):

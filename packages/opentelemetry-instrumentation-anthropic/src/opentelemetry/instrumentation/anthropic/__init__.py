@@ -53,11 +53,11 @@ class AnthropicInstrumentor(GenAIInstrumentor):
         return rows
 
     def _instrument(self, **kwargs: Any) -> None:
-        from .native_tracing import NativeTracing
+        from .native_tracing import MODULE, NativeTracing
 
         super()._instrument(**kwargs)
-        self._native = NativeTracing()
-        self._native.stand_aside()
+        self._native = native = NativeTracing()
+        self.patcher.when_imported(MODULE, native.stand_aside)
 
     def _uninstrument(self, **kwargs: Any) -> None:
         super()._uninstrument(**kwargs)

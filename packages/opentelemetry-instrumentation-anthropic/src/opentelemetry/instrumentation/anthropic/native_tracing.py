@@ -10,7 +10,6 @@ not instrument (files, batches, ...) keep the SDK's spans.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -30,12 +29,9 @@ class NativeTracing:
         self._original: Callable[..., Any] | None = None
         self._wrapper: Callable[..., Any] | None = None
 
-    def stand_aside(self) -> bool:
-        """Install the hook; False when the SDK has no tracing of its own (before 2.x)."""
-        try:
-            module = importlib.import_module(MODULE)
-        except ImportError:
-            return False
+    def stand_aside(self, module: Any) -> bool:
+        """Install the hook in `anthropic._base_client` (once it is imported: the instrumentor registers
+        this with its patcher); False when the SDK has no tracing of its own (before 2.x)."""
         original = getattr(module, FUNCTION, None)
         if not callable(original):
             return False

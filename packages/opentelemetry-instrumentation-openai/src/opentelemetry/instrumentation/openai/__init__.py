@@ -125,10 +125,10 @@ class OpenAIInstrumentor(GenAIInstrumentor):
         inject = kwargs.get("inject_stream_usage")
         if inject is None:
             inject = _env_flag(STREAM_USAGE_ENV)
-        telemetry = Telemetry(
+        telemetry = self.telemetry = Telemetry(
             _SCOPE, kwargs.get("tracer_provider"), kwargs.get("meter_provider"), __version__
         )
-        patcher = self._patcher = Patcher(telemetry)
+        patcher = self._patcher = self.patcher = Patcher(telemetry)
         surfaces: dict[str, Surface] = {
             "chat": adapter.ChatCompletions(bool(inject)),
             "text": adapter.TextCompletions(bool(inject)),
