@@ -116,7 +116,9 @@ class LiteLLMSurface(Surface):
         return args[at] if len(args) > at else kwargs.get(name)
 
     def inputs(self, value: Any) -> list[Any] | None:
-        return None
+        """A prompt or input: a string or a list of strings (token arrays are not content)."""
+        texts = [value] if isinstance(value, str) else items(value)
+        return [message("user", [text_part(t)]) for t in texts if isinstance(t, str)]
 
     def response(self, op: Operation, result: Any) -> Any:
         if hasattr(result, "__next__") or hasattr(result, "__anext__"):
@@ -152,17 +154,13 @@ class TextCompletion(LiteLLMSurface):
     params = ("prompt", "model")
     input_param = "prompt"
 
-    def inputs(self, value: Any) -> list[Any] | None:
-        prompts = [value] if isinstance(value, str) else items(value)
-        return [message("user", [text_part(p)]) for p in prompts if isinstance(p, str)]
-
     def read(self, op: Operation, result: Any) -> None:
         read_choices(op, result, chat=False)
 
     def chunks(self, op: Operation, stream: Any) -> Any:
         from .streams import ChoiceChunks
 
-        # LiteLLM's text stream re-shapes the chunks of the chat stream it wraps, which keeps the usage.
+        # LiteLLM's text stream re-shapes the chunks of a stream it wraps, which may keep the usage.
         return ChoiceChunks(op, field(stream, "completion_stream"), chat=False)
 
 
@@ -171,10 +169,6 @@ class Embedding(LiteLLMSurface):
     async_flag = "aembedding"
     params = ("model", "input")
     input_param = "input"
-
-    def inputs(self, value: Any) -> list[Any] | None:
-        texts = [value] if isinstance(value, str) else items(value)
-        return [message("user", [text_part(t)]) for t in texts if isinstance(t, str)]
 
     def read(self, op: Operation, result: Any) -> None:
         op.set_response(model=field(result, "model"))
@@ -186,9 +180,6 @@ class Responses(LiteLLMSurface):
     async_flag = "aresponses"
     params = ("input", "model")
     input_param = "input"
-
-    def inputs(self, value: Any) -> list[Any] | None:
-        return [message("user", [text_part(value)])] if isinstance(value, str) else None
 
     def read(self, op: Operation, result: Any) -> None:
         read_response(op, result)
