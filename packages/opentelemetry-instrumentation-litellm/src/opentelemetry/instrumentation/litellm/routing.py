@@ -5,92 +5,68 @@ from __future__ import annotations
 import logging
 import re
 from typing import Any
-from urllib.parse import urlsplit
 
 from opentelemetry.semconv_ai import names
+from opentelemetry.semconv_ai.request import NO_SERVER, Server, server_from_url
 
 logger = logging.getLogger(__name__)
 
-# LiteLLM's provider names -> the conventions' values (or this project's, for those the conventions lack).
-_PROVIDERS = {
-    "openai": names.OPENAI,
-    "text-completion-openai": names.OPENAI,
-    "azure": names.AZURE_OPENAI,
-    "azure_text": names.AZURE_OPENAI,
-    "azure_ai": "azure.ai.inference",
-    "anthropic": names.ANTHROPIC,
-    "anthropic_text": names.ANTHROPIC,
-    "bedrock": names.AWS_BEDROCK,
-    "sagemaker": "aws.sagemaker",
-    "vertex_ai": names.GCP_VERTEX_AI,
-    "vertex_ai_beta": names.GCP_VERTEX_AI,
-    "gemini": "gcp.gemini",
-    "mistral": names.MISTRAL_AI,
-    "codestral": names.MISTRAL_AI,
-    "text-completion-codestral": names.MISTRAL_AI,
-    "cohere": "cohere",
-    "cohere_chat": "cohere",
-    "groq": names.GROQ,
-    "together_ai": "together",
-    "ollama": "ollama",
-    "ollama_chat": "ollama",
-    "deepseek": names.DEEPSEEK,
-    "xai": names.X_AI,
-    "perplexity": names.PERPLEXITY,
-    "watsonx": "ibm.watsonx.ai",
-    "watsonx_text": "ibm.watsonx.ai",
+# gen_ai.provider.name -> LiteLLM's names for it.
+_NAMES = {
+    names.OPENAI: ("openai", "text-completion-openai"),
+    names.AZURE_OPENAI: ("azure", "azure_text"),
+    "azure.ai.inference": ("azure_ai",),
+    names.ANTHROPIC: ("anthropic", "anthropic_text"),
+    names.AWS_BEDROCK: ("bedrock",),
+    "aws.sagemaker": ("sagemaker", "sagemaker_chat"),
+    names.GCP_VERTEX_AI: ("vertex_ai", "vertex_ai_beta"),
+    "gcp.gemini": ("gemini",),
+    names.MISTRAL_AI: ("mistral", "codestral", "text-completion-codestral"),
+    "cohere": ("cohere", "cohere_chat"),
+    "ollama": ("ollama", "ollama_chat"),
+    "together": ("together_ai",),
+    "ibm.watsonx.ai": ("watsonx", "watsonx_text"),
+    names.X_AI: ("xai",),
+    names.GROQ: ("groq",),
+    names.DEEPSEEK: ("deepseek",),
+    names.PERPLEXITY: ("perplexity",),
 }
+_PROVIDERS = {litellm_name: name for name, aliases in _NAMES.items() for litellm_name in aliases}
 UNKNOWN = "unknown"
 OTHER = "other"
-MAX_PROVIDER_LENGTH = 32
-MAX_UNKNOWN_PROVIDERS = 32
+MAX_LENGTH = 32
+MAX_UNKNOWN = 32
 _UNSAFE = re.compile(r"[^a-z0-9_.]+")
 _unknown: dict[str, str] = {}
 
 
 def provider_name(litellm_provider: Any) -> str:
-    """The label value of a LiteLLM provider name; names we do not map are normalised and capped."""
+    """The label of a LiteLLM provider name: the conventions' where known, others normalised, capped
+    in length and in number."""
     if not isinstance(litellm_provider, str) or not litellm_provider:
         return UNKNOWN
-    known = _PROVIDERS.get(litellm_provider)
-    if known is not None:
-        return known
-    seen = _unknown.get(litellm_provider)
-    if seen is not None:
-        return seen
-    name = _UNSAFE.sub("_", litellm_provider.lower()[:MAX_PROVIDER_LENGTH]).strip("_.") or UNKNOWN
-    if len(_unknown) >= MAX_UNKNOWN_PROVIDERS:
+    name = _PROVIDERS.get(litellm_provider) or _unknown.get(litellm_provider)
+    if name is not None:
+        return name
+    if len(_unknown) >= MAX_UNKNOWN:
         return OTHER
-    _unknown[litellm_provider] = name
-    return name
+    name = _unknown[litellm_provider] = _UNSAFE.sub("_", litellm_provider.lower()[:MAX_LENGTH]).strip("_.")
+    return name or UNKNOWN
 
 
-def route(model: Any, kwargs: dict[str, Any]) -> tuple[Any, str, str | None, int | None]:
-    """(model without LiteLLM's `provider/` prefix, provider label, server host, port) of one call."""
+def route(model: Any, kwargs: dict[str, Any]) -> tuple[Any, str, Server]:
+    """(model without LiteLLM's `provider/` prefix, provider label, server) of one call."""
     if not isinstance(model, str):
-        return model, UNKNOWN, None, None
+        return model, UNKNOWN, NO_SERVER
     api_base = kwargs.get("api_base") or kwargs.get("base_url")
     try:
         from litellm import get_llm_provider
 
-        bare, provider, _, api_base = get_llm_provider(
+        model, provider, _, api_base = get_llm_provider(
             model=model, custom_llm_provider=kwargs.get("custom_llm_provider"), api_base=api_base
         )
-    except Exception:  # LiteLLM cannot route it either: the call will fail in LiteLLM
+    except Exception:  # LiteLLM cannot route it either: the call fails in LiteLLM
         logger.debug("LiteLLM found no provider for %r", model, exc_info=True)
         prefix, _, rest = model.partition("/")
-        bare, provider = (rest, prefix) if rest else (model, None)
-    host, port = _server(api_base)
-    return bare, provider_name(provider), host, port
-
-
-def _server(api_base: Any) -> tuple[str | None, int | None]:
-    if not isinstance(api_base, str) or not api_base:
-        return None, None
-    try:
-        url = urlsplit(api_base)
-        host = url.hostname
-        port = url.port or (443 if url.scheme == "https" else 80)
-    except ValueError:
-        return None, None
-    return host, port if host else None
+        model, provider = (rest, prefix) if rest else (model, None)
+    return model, provider_name(provider), server_from_url(api_base)
