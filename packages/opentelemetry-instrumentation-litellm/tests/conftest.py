@@ -11,13 +11,28 @@ import os
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 os.environ["LITELLM_OFFLINE_MODE"] = "true"
 
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))  # litellm_support, whatever pytest's import mode
 
 from opentelemetry.instrumentation.litellm import LiteLLMInstrumentor
 from opentelemetry.semconv_ai import config
 from opentelemetry.semconv_ai.testing import Capture
+
+
+@pytest.fixture(autouse=True)
+def _fresh_litellm_clients() -> Iterator[None]:
+    """Older LiteLLM keeps async clients across event loops; each test runs its own loop."""
+    yield
+    import litellm
+
+    flush = getattr(getattr(litellm, "in_memory_llm_clients_cache", None), "flush_cache", None)
+    if callable(flush):
+        flush()
 
 
 @pytest.fixture

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from typing import Any
 
 import litellm
 import pytest
+from litellm_support import run
 
 from opentelemetry.semconv_ai.testing import Capture
 
 KEY = "sk-test"
+HAS_RESPONSES = hasattr(litellm, "responses")  # LiteLLM 1.63 and later
 USER = [{"role": "user", "content": "hello there world"}]  # 3 input tokens; the reply has 5
 
 
@@ -70,7 +73,7 @@ async def drain(stream: Any, limit: int | None = None, is_async: bool = False) -
 def test_chat(capture: Capture, mock_provider: Any, provider: str, is_async: bool) -> None:
     route = routes(mock_provider)[provider]
     if is_async:
-        reply = asyncio.run(litellm.acompletion(messages=USER, temperature=0.5, **route))
+        reply = run(litellm.acompletion(messages=USER, temperature=0.5, **route))
     else:
         reply = litellm.completion(messages=USER, temperature=0.5, **route)
     assert reply.choices[0].message.content == "Mock reply: hello there world"
@@ -108,7 +111,7 @@ def test_chat_stream(
         assert isinstance(stream, litellm.CustomStreamWrapper)
         return await drain(stream, is_async=is_async)
 
-    chunks = asyncio.run(call())
+    chunks = run(call())
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert text == "Mock reply: hello there world"
     model = route["model"].split("/", 1)[1]
@@ -143,8 +146,12 @@ def test_stream_usage_is_never_estimated(capture: Capture, mock_server: Any) -> 
 def test_abandoned_stream_ends_once(capture: Capture, mock_provider: Any) -> None:
     route = routes(mock_provider)["anthropic"]
     stream = litellm.completion(messages=USER, stream=True, **route)
-    assert len(asyncio.run(drain(stream, limit=2))) == 2
-    stream.close()
+    assert len(run(drain(stream, limit=2))) == 2
+    if hasattr(litellm.CustomStreamWrapper, "close"):
+        stream.close()
+    else:  # older LiteLLM: a dropped stream
+        del stream
+        gc.collect()
     attrs = only_span(capture).attributes
     # The input count came first; the output count so far is not the answer's.
     assert attrs["gen_ai.usage.input_tokens"] == 3 and "gen_ai.usage.output_tokens" not in attrs
@@ -170,6 +177,8 @@ def test_text_embeddings_responses(capture: Capture, mock_provider: Any, is_asyn
             sync_or_async("embedding", model="openai/text-embedding-3-small", input=["a b c"])
         )
         assert len(vectors.data) == 1
+        if not HAS_RESPONSES:
+            return
         answer = await result(sync_or_async("responses", model="openai/gpt-4o-mini", input="a b c"))
         assert answer.usage.output_tokens == 5
         events = await drain(
@@ -178,20 +187,18 @@ def test_text_embeddings_responses(capture: Capture, mock_provider: Any, is_asyn
         )
         assert events[-1].type == "response.completed"
 
-    asyncio.run(calls())
+    run(calls())
     assert [s.name for s in capture.spans()] == [
         "text_completion gpt-3.5-turbo-instruct",
         "embeddings text-embedding-3-small",
-        "chat gpt-4o-mini",
-        "chat gpt-4o-mini",
-    ]
+    ] + ["chat gpt-4o-mini"] * 2 * HAS_RESPONSES
     assert_tokens(capture, labels("openai", "gpt-3.5-turbo-instruct", "text_completion"), 3, 5)
     assert (
         capture.value("llm.tokens.usage", {**labels("openai", "text-embedding-3-small", "embeddings")}) == 3
     )
     chat = labels("openai", "gpt-4o-mini")
-    assert capture.value("llm.requests", chat) == 2
-    assert capture.value("llm.tokens.usage", {**chat, "token_type": "output"}) == 10
+    assert capture.value("llm.requests", chat) == 2 * HAS_RESPONSES
+    assert capture.value("llm.tokens.usage", {**chat, "token_type": "output"}) == 10 * HAS_RESPONSES
 
 
 def test_text_completion_stream(capture: Capture, mock_provider: Any) -> None:

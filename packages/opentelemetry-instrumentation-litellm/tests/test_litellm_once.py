@@ -3,13 +3,13 @@ for functions imported before instrument(); errors unchanged; content; uninstrum
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
 import litellm
 import pytest
 from litellm import completion as completion_imported_early
+from litellm_support import run
 
 from opentelemetry.instrumentation.litellm import LiteLLMInstrumentor
 from opentelemetry.instrumentation.openai import OpenAIInstrumentor
@@ -40,7 +40,7 @@ def with_openai(capture: Capture) -> Any:
 def test_openai_sdk_underneath_stands_aside(with_openai: Capture, mock_provider: Any) -> None:
     route = openai_route(mock_provider)
     litellm.completion(messages=USER, **route)
-    asyncio.run(litellm.acompletion(messages=USER, **route))
+    run(litellm.acompletion(messages=USER, **route))
     # LiteLLM calls the openai SDK lazily, while the caller iterates its text stream.
     stream = litellm.text_completion(
         prompt="a b c",
@@ -59,7 +59,7 @@ def test_router_counts_once_with_its_retries(capture: Capture, mock_server: Any)
     router = litellm.Router(model_list=[deployment], num_retries=2, retry_after=0)
     assert router.completion(model="fast", messages=USER).usage.prompt_tokens == 3
     mock_server.enqueue(status=500, body={"error": {"message": "boom", "type": "server_error", "code": None}})
-    asyncio.run(router.acompletion(model="fast", messages=USER))
+    run(router.acompletion(model="fast", messages=USER))
     assert mock_server.request_count == 3  # the retry reached the mock
     assert [s.name for s in capture.spans()] == ["chat gpt-4o-mini"] * 2
     assert capture.value("llm.requests", CHAT) == 2
@@ -67,6 +67,10 @@ def test_router_counts_once_with_its_retries(capture: Capture, mock_server: Any)
     assert capture.value("llm.tokens.usage", {**CHAT, "token_type": "input"}) == 6
 
 
+@pytest.mark.skipif(
+    not hasattr(litellm, "chat_completions"),
+    reason="LiteLLM before its dispatcher: instrument before importing",
+)
 def test_function_imported_before_instrument(capture: Capture, mock_provider: Any) -> None:
     completion_imported_early(messages=USER, **openai_route(mock_provider))
     assert scopes(capture) == ["litellm"]
@@ -79,9 +83,10 @@ def test_error_is_typed_and_unchanged(capture: Capture, mock_provider: Any) -> N
         litellm.completion(messages=USER, extra_headers={"x-mock-fail": "429"}, num_retries=0, **route)
     assert type(raised.value) is litellm.RateLimitError
     (span,) = capture.spans()
-    assert span.attributes["error.type"] == "rate_limit_exceeded"
+    # The provider's code; older LiteLLM keeps only the status.
+    assert span.attributes["error.type"] in ("rate_limit_exceeded", "429")
     assert capture.value("llm.operation.errors", CHAT) == 1 == capture.value("llm.requests", CHAT)
-    failed = {"gen_ai.request.model": "gpt-4o-mini", "error.type": "rate_limit_exceeded"}
+    failed = {"gen_ai.request.model": "gpt-4o-mini", "error.type": span.attributes["error.type"]}
     assert capture.count("gen_ai.client.operation.duration", failed) == 1
 
 
@@ -97,7 +102,7 @@ def test_content_when_asked(capture: Capture, mock_provider: Any) -> None:
 
 
 def test_uninstrument_restores_litellm_exactly(mock_provider: Any) -> None:
-    names = ("completion", "acompletion", "embedding", "text_completion", "responses")
+    names = ("completion", "acompletion", "embedding", "text_completion")
     before = {name: getattr(litellm, name) for name in names}
     router_class = litellm.Router(model_list=[]).completion.__func__
     capture = Capture()

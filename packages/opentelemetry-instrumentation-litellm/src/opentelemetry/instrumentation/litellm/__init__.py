@@ -59,11 +59,10 @@ class LiteLLMInstrumentor(GenAIInstrumentor):
         def surface(kind: str, is_async: bool, router: bool = False) -> Surface:
             from . import adapter  # imports nothing of LiteLLM itself
 
-            made = surfaces.get((kind, is_async, router))
-            if made is None:
-                cls = adapter.for_router(adapter.SURFACES[kind]) if router else adapter.SURFACES[kind]
-                made = surfaces[kind, is_async, router] = cls(is_async)  # type: ignore[assignment]
-            return made  # type: ignore[return-value]
+            cls = adapter.SURFACES[kind]
+            key = (kind, is_async, router)
+            made = surfaces[key] = surfaces.get(key) or (adapter.for_router(cls) if router else cls)(is_async)
+            return made
 
         def functions(_litellm: ModuleType) -> None:
             for module_name, pair, kind in _MODULES:

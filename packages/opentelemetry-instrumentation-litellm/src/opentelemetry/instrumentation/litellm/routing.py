@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Any
 
 from opentelemetry.semconv_ai import names
 from opentelemetry.semconv_ai.request import NO_SERVER, Server, server_from_url
-
-logger = logging.getLogger(__name__)
 
 # gen_ai.provider.name -> LiteLLM's names for it.
 _NAMES = {
@@ -32,10 +29,8 @@ _NAMES = {
     names.PERPLEXITY: ("perplexity",),
 }
 _PROVIDERS = {litellm_name: name for name, aliases in _NAMES.items() for litellm_name in aliases}
-UNKNOWN = "unknown"
-OTHER = "other"
-MAX_LENGTH = 32
-MAX_UNKNOWN = 32
+UNKNOWN, OTHER = "unknown", "other"
+MAX_LENGTH = MAX_UNKNOWN = 32  # characters of a name we do not map; such names kept
 _UNSAFE = re.compile(r"[^a-z0-9_.]+")
 _unknown: dict[str, str] = {}
 
@@ -65,8 +60,7 @@ def route(model: Any, kwargs: dict[str, Any]) -> tuple[Any, str, Server]:
         model, provider, _, api_base = get_llm_provider(
             model=model, custom_llm_provider=kwargs.get("custom_llm_provider"), api_base=api_base
         )
-    except Exception:  # LiteLLM cannot route it either: the call fails in LiteLLM
-        logger.debug("LiteLLM found no provider for %r", model, exc_info=True)
+    except Exception:  # LiteLLM cannot route it either: the call fails in LiteLLM, as it should
         prefix, _, rest = model.partition("/")
         model, provider = (rest, prefix) if rest else (model, None)
     return model, provider_name(provider), server_from_url(api_base)
