@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import struct
 from collections.abc import Callable
 from typing import Any
@@ -274,6 +275,7 @@ PROVIDER = {
     **canned_native.PROVIDER,
     "bedrock_converse": "bedrock",
     "bedrock_stream_20": "bedrock",
+    "litellm_chat": "litellm",
 }
 COMPAT_MODELS = {
     "groq_chat": "llama-3.1-8b-instant",
@@ -301,6 +303,8 @@ def client_for(workload: str) -> Any:
         return _gemini_client(gemini_stream_body(GEMINI_STREAM_CHUNKS), SSE)
     if workload in COMPAT_MODELS:
         return _compat_client(workload, openai_chat_body())
+    if workload == "litellm_chat":  # LiteLLM calls the openai SDK client it is given
+        return _openai_client(openai_chat_body(), JSON)
     raise ValueError(f"unknown workload {workload!r}")
 
 
@@ -331,6 +335,12 @@ def make_call(workload: str) -> Callable[[], Any]:
         return lambda: client.chat.complete(model=COMPAT_MODELS[workload], messages=MESSAGES)
     if workload in COMPAT_MODELS:
         return lambda: client.chat.completions.create(model=COMPAT_MODELS[workload], messages=MESSAGES)
+    if workload == "litellm_chat":
+        os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no download at import
+        import litellm
+
+        model = "openai/" + CHAT_MODEL
+        return lambda: litellm.completion(model=model, messages=MESSAGES, client=client, api_key="sk-bench")
     if workload == "anthropic_message":
         return lambda: client.messages.create(
             model=CLAUDE_MODEL, max_tokens=256, system=SYSTEM, messages=ANTHROPIC_MESSAGES

@@ -84,7 +84,7 @@ def _global_providers(exporter: CountingExporter) -> tuple[Any, Any]:
 
 
 OURS_PROVIDERS = frozenset(
-    {"openai", "anthropic", "google_genai", "groq", "together", "mistralai", "cohere", "ollama"}
+    {"openai", "anthropic", "google_genai", "groq", "together", "mistralai", "cohere", "ollama", "litellm"}
 )
 
 
@@ -108,6 +108,7 @@ def ours(content: bool) -> Active:
             "opentelemetry-instrumentation-cohere",
             "opentelemetry-instrumentation-ollama",
             "opentelemetry-instrumentation-bedrock",
+            "opentelemetry-instrumentation-litellm",
         )
     }
     init = getattr(openllmetry, "init", None)

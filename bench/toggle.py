@@ -20,6 +20,7 @@ PACKAGES = (
     "mistralai",
     "cohere",
     "ollama",
+    "litellm",
     "httpx",
     "httpx2",
     "botocore",

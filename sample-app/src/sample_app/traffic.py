@@ -8,7 +8,9 @@ a real API the same code runs slower and without those headers.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import random
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -160,6 +162,27 @@ def _retrieval(clients: Clients, chaos: Chaos, rng: random.Random) -> object:
     return retrieval.answer(clients.openai, rng.choice(QUESTIONS), extra_headers=headers)
 
 
+_LITELLM_APP = "sample_app.litellm_app"
+_litellm_lock = threading.Lock()
+_litellm_loading: list[threading.Thread] = []
+
+
+def _litellm(clients: Clients, chaos: Chaos, rng: random.Random) -> object:
+    """Through LiteLLM. It takes seconds to import: a thread imports it while the assistant runs instead."""
+    with _litellm_lock:
+        if not _litellm_loading:  # not a daemon: the interpreter waits for it before exiting
+            _litellm_loading.append(threading.Thread(target=importlib.import_module, args=(_LITELLM_APP,)))
+            _litellm_loading[0].start()
+        loading = _litellm_loading[0].is_alive()
+    if loading:
+        return _assistant(clients, chaos, rng)
+    app = sys.modules[_LITELLM_APP]
+    model = rng.choice(app.MODELS)
+    provider, bare = model.split("/", 1)
+    headers = chaos.headers(provider, bare)
+    return app.ask(rng.choice(QUESTIONS), model=model, stream=rng.random() < 0.5, extra_headers=headers)
+
+
 def _fanout(clients: Clients, chaos: Chaos, rng: random.Random) -> object:
     tickets = rng.sample(fanout.TICKETS, 4)
     # One set of headers for the whole batch: an injected failure would fail all four at once.
@@ -217,6 +240,7 @@ SCENARIOS: list[tuple[Scenario, float]] = [
     (_cohere, 1),
     (_ollama, 1),
     (_bedrock, 0.5),  # at most 0.7 keeps each seeded demo worker's first pick
+    (_litellm, 1),
 ]
 
 

@@ -25,7 +25,14 @@ from .labels import finite_count, normalize_label, normalize_model
 from .metrics import Metrics, valid_cost
 from .pricing import PENDING, Usage, get_pricer
 from .request import Request, clean_attributes
-from .stream import AsyncStreamProxy, ChunkHandler, Observer, StreamProxy
+from .stream import (
+    AsyncInsideStreamProxy,
+    AsyncStreamProxy,
+    ChunkHandler,
+    InsideStreamProxy,
+    Observer,
+    StreamProxy,
+)
 
 __all__ = ["JSON_CONTENT", "Operation", "add_end_hook", "current_operation", "remove_end_hook"]
 
@@ -60,6 +67,7 @@ class Operation:
     """One LLM operation: created by `Telemetry.start` / `begin`, ended exactly once."""
 
     __slots__ = (
+        "_context",
         "_ended",
         "_metrics",
         "_observer",
@@ -149,8 +157,8 @@ class Operation:
             attributes.update(_input_content(request))
         name = f"{operation} {model}" if request.model else operation
         self.span = telemetry.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
-        ctx = context.set_value(_OPERATION_KEY, self, trace.set_span_in_context(self.span))
-        self._token: object | None = context.attach(ctx)
+        self._context = context.set_value(_OPERATION_KEY, self, trace.set_span_in_context(self.span))
+        self._token: object | None = context.attach(self._context)
 
     @property
     def metrics(self) -> Metrics:
@@ -229,10 +237,29 @@ class Operation:
         else:
             pending.update(attributes)
 
-    def stream(self, result: Any, handler: ChunkHandler | None = None) -> Any:
-        """Hand the operation to a stream proxy around `result`; it ends when the stream does."""
-        proxy = AsyncStreamProxy if hasattr(result, "__aiter__") else StreamProxy
-        return proxy(result, self.observer(handler))
+    def stream(
+        self,
+        result: Any,
+        handler: ChunkHandler | None = None,
+        *,
+        is_async: bool | None = None,
+        inside: bool = False,
+    ) -> Any:
+        """Hand the operation to a stream proxy around `result`; it ends when the stream does.
+
+        `is_async` picks the proxy for objects that iterate both ways (LiteLLM's); by default one with
+        `__aiter__` gets the async proxy. `inside=True` reads every chunk inside the operation, for
+        streams that call an instrumented SDK lazily (LiteLLM's): that SDK stands aside.
+        """
+        if is_async is None:
+            is_async = hasattr(result, "__aiter__")
+        observer = self.observer(handler)
+        if inside:
+            observer.context = self._context
+            proxy = AsyncInsideStreamProxy if is_async else InsideStreamProxy
+        else:
+            proxy = AsyncStreamProxy if is_async else StreamProxy
+        return proxy(result, observer)
 
     def observer(self, handler: ChunkHandler | None = None) -> Observer:
         """For SDK stream objects that iterate internally: see `stream.observe`."""

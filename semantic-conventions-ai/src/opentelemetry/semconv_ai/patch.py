@@ -96,32 +96,61 @@ def wrap(
     return wrapper
 
 
+def _unbound(
+    factory: Callable[[Callable[..., Any], Telemetry, Surface], Callable[..., Any]], is_async: bool
+) -> Callable[[Callable[..., Any], Telemetry, Surface], Callable[..., Any]]:
+    """A method wrapper factory made one for module-level functions: the surface sees instance None."""
+
+    def make(original: Callable[..., Any], telemetry: Telemetry, surface: Surface) -> Callable[..., Any]:
+        method = factory(lambda _none, *args, **kwargs: original(*args, **kwargs), telemetry, surface)
+        if is_async:
+
+            async def call_async(*args: Any, **kwargs: Any) -> Any:
+                return await method(None, *args, **kwargs)
+
+            return call_async
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return method(None, *args, **kwargs)
+
+        return call
+
+    return make
+
+
+def _name(owner: Any) -> str:
+    return getattr(owner, "__qualname__", None) or getattr(owner, "__name__", "?")
+
+
 class Patcher:
-    """Installs wrappers on SDK classes and restores the originals exactly."""
+    """Installs wrappers on SDK classes (or modules) and restores the originals exactly."""
 
     def __init__(self, telemetry: Telemetry) -> None:
         self.telemetry = telemetry
-        self._patched: list[tuple[type, str, Any, Any]] = []
+        self._patched: list[tuple[type | ModuleType, str, Any, Any]] = []
         self._hooks: list[imports.Hook] = []
         self._restores = 0  # a hook registered before the latest restore() must not patch
         self._lock = threading.RLock()
 
     def patch(
         self,
-        owner: type,
+        owner: type | ModuleType,
         name: str,
         surface: Surface,
         *,
         is_async: bool = False,
         make: Callable[[Callable[..., Any], Telemetry, Surface], Callable[..., Any]] | None = None,
     ) -> bool:
-        """Wrap `owner.name`. Returns False (and logs at debug) when the SDK has no such method."""
+        """Wrap `owner.name`, a method of a class or a function of a module (its surface sees instance
+        None). Returns False (and logs at debug) when the SDK has no such method."""
         original = owner.__dict__.get(name)
         if original is None or not callable(original):
-            logger.debug("%s.%s not found; not instrumented", owner.__qualname__, name)
+            logger.debug("%s.%s not found; not instrumented", _name(owner), name)
             return False
         # An async generator method (`async def` with `yield`) returns its stream without being awaited.
         is_async = is_async and not inspect.isasyncgenfunction(original)
+        if isinstance(owner, ModuleType):
+            make = _unbound(make or (async_wrapper if is_async else sync_wrapper), is_async)
         wrapper = wrap(original, self.telemetry, surface, is_async=is_async, make=make)
         with self._lock:
             setattr(owner, name, wrapper)
@@ -195,7 +224,7 @@ class Patcher:
                 if owner.__dict__.get(name) is wrapper:
                     setattr(owner, name, original)
                 else:
-                    logger.debug("%s.%s was re-patched by someone else; leaving it", owner.__qualname__, name)
+                    logger.debug("%s.%s was re-patched by someone else; leaving it", _name(owner), name)
 
 
 def is_patched(function: Any) -> bool:

@@ -16,6 +16,8 @@ from collections.abc import AsyncIterator, Iterator
 from time import perf_counter
 from typing import Any, Protocol
 
+from opentelemetry import context
+
 logger = logging.getLogger("opentelemetry.semconv_ai")
 
 _NORMAL_ENDS = (GeneratorExit, StopIteration, StopAsyncIteration)
@@ -70,15 +72,23 @@ def end_open_streams() -> int:
 class Observer:
     """Per-stream state shared by the proxies and `observe()`."""
 
+<<<<<<< HEAD
     __slots__ = ("__weakref__", "done", "handler", "on_chunk", "op")
+=======
+    __slots__ = ("context", "done", "handler", "on_chunk", "op")
+>>>>>>> main
 
     def __init__(self, op: StreamedOperation, handler: ChunkHandler | None) -> None:
         self.op = op
         self.handler = handler
         self.on_chunk = None if handler is None else handler.on_chunk  # bound once, not per chunk
         self.done = False
+<<<<<<< HEAD
         with _open_lock:
             _open.add(self)
+=======
+        self.context: Any = None  # the operation's, for the proxies that read chunks inside it
+>>>>>>> main
 
     def chunk(self, chunk: Any) -> None:
         # Runs once per chunk: keep it to a few attribute writes (bench/chunk_path.py times it).
@@ -241,6 +251,31 @@ class AsyncStreamProxy(_Proxy):
             return (await exit_(exc_type, exc, tb)) if exit_ is not None else None
         finally:
             self._observer.end(exc)
+
+
+class InsideStreamProxy(StreamProxy):
+    """Reads each chunk inside the operation (its context current), for streams that call an SDK
+    lazily: an instrumented SDK then stands aside, and HTTP spans nest under the operation's."""
+
+    __slots__ = ()
+
+    def __next__(self) -> Any:
+        token = context.attach(self._observer.context)
+        try:
+            return StreamProxy.__next__(self)
+        finally:
+            context.detach(token)
+
+
+class AsyncInsideStreamProxy(AsyncStreamProxy):
+    __slots__ = ()
+
+    async def __anext__(self) -> Any:
+        token = context.attach(self._observer.context)
+        try:
+            return await AsyncStreamProxy.__anext__(self)
+        finally:
+            context.detach(token)
 
 
 def observe(iterator: Iterator[Any], observer: Observer) -> Iterator[Any]:
