@@ -72,23 +72,16 @@ def end_open_streams() -> int:
 class Observer:
     """Per-stream state shared by the proxies and `observe()`."""
 
-<<<<<<< HEAD
-    __slots__ = ("__weakref__", "done", "handler", "on_chunk", "op")
-=======
-    __slots__ = ("context", "done", "handler", "on_chunk", "op")
->>>>>>> main
+    __slots__ = ("__weakref__", "context", "done", "handler", "on_chunk", "op")
 
     def __init__(self, op: StreamedOperation, handler: ChunkHandler | None) -> None:
         self.op = op
         self.handler = handler
         self.on_chunk = None if handler is None else handler.on_chunk  # bound once, not per chunk
         self.done = False
-<<<<<<< HEAD
+        self.context: Any = None  # the operation's, for the proxies that read chunks inside it
         with _open_lock:
             _open.add(self)
-=======
-        self.context: Any = None  # the operation's, for the proxies that read chunks inside it
->>>>>>> main
 
     def chunk(self, chunk: Any) -> None:
         # Runs once per chunk: keep it to a few attribute writes (bench/chunk_path.py times it).
