@@ -157,7 +157,11 @@ def class_name(exc: BaseException) -> str:
 def _code_from_botocore(exc: BaseException) -> str | None:
     response = getattr(exc, "response", None)  # botocore ClientError and EventStreamError
     error = response.get("Error") if isinstance(response, dict) else None
-    return _known(error.get("Code")) if isinstance(error, dict) else None
+    code = error.get("Code") if isinstance(error, dict) else None
+    if not isinstance(code, str) or not code:
+        return None
+    # Bedrock's stream events name the same codes with a lower-case first letter.
+    return code if _known(code) or _known(code[0].upper() + code[1:]) else None
 
 
 def error_type(exc: BaseException) -> str:
