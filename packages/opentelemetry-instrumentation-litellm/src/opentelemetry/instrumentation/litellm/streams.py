@@ -54,7 +54,11 @@ class KeptUsageChunks(ChoiceChunks):
         kept = field(self.stream, "chunks")
         if isinstance(kept, list):
             self.usage = reported_usage(kept)
-        if not self.reasons and self.usage is not None:
+        seen = kept if isinstance(kept, list) else [self.last]  # the core may keep only the last chunks
+        finished = self.reasons or any(
+            field(c, "finish_reason") for k in seen for c in items(field(k, "choices"))
+        )
+        if not finished and self.usage is not None:
             # Cut short: a running output count (Anthropic's start event says 1) is not the answer's.
             usage = self.usage
             self.usage = {k: field(usage, k) for k in ("prompt_tokens", "prompt_tokens_details")}
