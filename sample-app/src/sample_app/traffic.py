@@ -170,8 +170,9 @@ _litellm_loading: list[threading.Thread] = []
 def _litellm(clients: Clients, chaos: Chaos, rng: random.Random) -> object:
     """Through LiteLLM. It takes seconds to import: a thread imports it while the assistant runs instead."""
     with _litellm_lock:
-        if not _litellm_loading:  # not a daemon: the interpreter waits for it before exiting
-            _litellm_loading.append(threading.Thread(target=importlib.import_module, args=(_LITELLM_APP,)))
+        if not _litellm_loading:  # a daemon: stopping the demo never waits seconds for an import
+            loader = threading.Thread(target=importlib.import_module, args=(_LITELLM_APP,), daemon=True)
+            _litellm_loading.append(loader)
             _litellm_loading[0].start()
         loading = _litellm_loading[0].is_alive()
     if loading:
