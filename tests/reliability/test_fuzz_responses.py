@@ -175,7 +175,13 @@ def assert_sane_labels(capture: Capture) -> None:
                     assert value.isprintable() and len(value) <= 255, (key, value)
 
 
-def twice(toggle: Toggle, serve: Any, call: Any) -> None:
+def twice(toggle: Toggle, mock: Any, call: Any, **response: Any) -> None:
+    """The call bare, then instrumented, each served `response`; one the client never sent is discarded."""
+
+    def serve() -> None:
+        mock.reset()
+        mock.enqueue(**response)
+
     serve()
     bare = outcome(call)
     spans_before = len(toggle.capture.spans())
@@ -186,6 +192,7 @@ def twice(toggle: Toggle, serve: Any, call: Any) -> None:
             instrumented = outcome(call)
     finally:
         toggle.off()
+        mock.reset()
     assert instrumented == bare
     assert swallowed.seen == []
     assert len(toggle.capture.spans()) == spans_before + 1  # exactly one span, whatever came back
@@ -202,7 +209,7 @@ def test_openai_chat_malformed_bodies(
     def call() -> Any:
         return client.chat.completions.create(model=model, messages=[{"role": "user", "content": "hi"}])
 
-    twice(toggle, lambda: mock_provider.enqueue(body=body), call)
+    twice(toggle, mock_provider, call, body=body)
 
 
 @given(chunks=st.lists(openai_chunk, max_size=6), done=st.booleans(), model=ODD_MODELS)
@@ -218,7 +225,7 @@ def test_openai_stream_malformed_chunks(
         )
         return [repr(chunk) for chunk in stream]
 
-    twice(toggle, lambda: mock_provider.enqueue(stream_events=events), call)
+    twice(toggle, mock_provider, call, stream_events=events)
 
 
 @given(body=anthropic_message, model=ODD_MODELS)
@@ -232,7 +239,7 @@ def test_anthropic_malformed_messages(
             model=model, max_tokens=10, messages=[{"role": "user", "content": "hi"}]
         )
 
-    twice(toggle, lambda: mock_provider.enqueue(body=body), call)
+    twice(toggle, mock_provider, call, body=body)
 
 
 @given(events=st.lists(anthropic_event, max_size=6), model=ODD_MODELS)
@@ -249,7 +256,7 @@ def test_anthropic_stream_malformed_events(
 
     # JSON with ASCII escapes, as a server sends a lone surrogate (the mock would write it raw).
     frames = [(name, json.dumps(data) if isinstance(data, (dict, list)) else data) for name, data in events]
-    twice(toggle, lambda: mock_provider.enqueue(stream_events=frames), call)
+    twice(toggle, mock_provider, call, stream_events=frames)
 
 
 @given(status=st.sampled_from([400, 401, 403, 404, 409, 422, 429, 500, 503, 529]), body=WEIRD)
@@ -264,8 +271,8 @@ def test_error_bodies_propagate_unchanged(toggle: Toggle, mock_provider: Any, st
     def call_anthropic() -> Any:
         return an.messages.create(model="m", max_tokens=5, messages=[{"role": "user", "content": "hi"}])
 
-    twice(toggle, lambda: mock_provider.enqueue(status=status, body=payload), call_openai)
-    twice(toggle, lambda: mock_provider.enqueue(status=status, body=payload), call_anthropic)
+    twice(toggle, mock_provider, call_openai, status=status, body=payload)
+    twice(toggle, mock_provider, call_anthropic, status=status, body=payload)
 
 
 ECHOED = "SENTINELECHO"
@@ -286,7 +293,7 @@ def test_error_bodies_echoing_the_request_leak_nothing(
     def call() -> Any:
         return oa.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": ECHOED}])
 
-    twice(toggle, lambda: mock_provider.enqueue(status=status, body=json.dumps(body)), call)
+    twice(toggle, mock_provider, call, status=status, body=json.dumps(body))
     exported = [span.to_json() for span in toggle.capture.spans()]
     exported += [repr(p.attributes) for ps in toggle.capture.metrics().values() for p in ps]
     assert ECHOED not in "".join(exported)

@@ -158,3 +158,4 @@ def test_overflow_keeps_its_labels_at_the_default_cap() -> None:
         assert sum(v for labels, v in tokens if labels["token_type"] == "input") == 1_200 * 3
     finally:
         made.close()
+        config.reset()
