@@ -8,9 +8,12 @@ import os
 from typing import Any
 
 from hypothesis import HealthCheck, settings
+from prometheus_client import CollectorRegistry, generate_latest
 
+from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from opentelemetry.instrumentation.anthropic import AnthropicInstrumentor
 from opentelemetry.instrumentation.openai import OpenAIInstrumentor
+from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.semconv_ai.testing import Capture
 
 # fast: every `make test`; long: the nightly job; custom: a one-off sweep of HYPOTHESIS_MAX_EXAMPLES.
@@ -46,6 +49,35 @@ class Toggle:
     def off(self) -> None:
         for inst in self.instrumentors:
             inst.uninstrument()
+
+
+class Everything:
+    """Both instrumentors: spans, the Prometheus exposition and given log text, as one text to search."""
+
+    def __init__(self) -> None:
+        self.capture = Capture()
+        self.registry = CollectorRegistry()
+        self.meter_provider = MeterProvider(metric_readers=[PrometheusMetricReader(registry=self.registry)])
+        self.instrumentors = [OpenAIInstrumentor(), AnthropicInstrumentor()]
+        for inst in self.instrumentors:
+            inst.instrument(tracer_provider=self.capture.tracer_provider, meter_provider=self.meter_provider)
+
+    def exported(self, log_text: str) -> str:
+        parts = [log_text, generate_latest(self.registry).decode()]
+        parts += [span.to_json() for span in self.capture.spans()]
+        return "\n".join(parts)
+
+    def text(self, records: list[logging.LogRecord]) -> str:
+        """With our own log records (DEBUG and tracebacks included)."""
+        formatter = logging.Formatter("%(name)s %(message)s")
+        ours = [formatter.format(r) for r in records if r.name.startswith(("opentelemetry", "openllmetry"))]
+        return self.exported("\n".join(ours))
+
+    def close(self) -> None:
+        for inst in self.instrumentors:
+            inst.uninstrument()
+        self.capture.shutdown()
+        self.meter_provider.shutdown()
 
 
 class SwallowedErrors(logging.Handler):

@@ -14,16 +14,11 @@ import openai
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from prometheus_client import CollectorRegistry, generate_latest
+from reliability_support import Everything
 
 from opentelemetry import trace
-from opentelemetry.exporter.prometheus import PrometheusMetricReader
-from opentelemetry.instrumentation.anthropic import AnthropicInstrumentor
-from opentelemetry.instrumentation.openai import OpenAIInstrumentor
-from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.semconv_ai import config
 from opentelemetry.semconv_ai.errors import KNOWN_CODES
-from opentelemetry.semconv_ai.testing import Capture
 
 try:
     import httpx2 as httpx
@@ -37,31 +32,6 @@ TOOL_ARG = "SENTINELTOOLARG"
 URL_KEY = "SENTINELURLKEY0123456789"
 KEY = "sk-proj-SENTINELKEY0123456789abcdef"
 SENTINELS = (PROMPT, SYSTEM, INSTRUCTIONS, TOOL_ARG, URL_KEY, KEY, "SENTINELKEY")
-
-
-class Everything:
-    """Spans, our DEBUG log records (with tracebacks) and the Prometheus exposition, as one text."""
-
-    def __init__(self) -> None:
-        self.capture = Capture()
-        self.registry = CollectorRegistry()
-        self.meter_provider = MeterProvider(metric_readers=[PrometheusMetricReader(registry=self.registry)])
-        self.instrumentors = [OpenAIInstrumentor(), AnthropicInstrumentor()]
-        for inst in self.instrumentors:
-            inst.instrument(tracer_provider=self.capture.tracer_provider, meter_provider=self.meter_provider)
-
-    def text(self, records: list[logging.LogRecord]) -> str:
-        formatter = logging.Formatter("%(name)s %(message)s")
-        ours = [formatter.format(r) for r in records if r.name.startswith(("opentelemetry", "openllmetry"))]
-        parts = [*ours, generate_latest(self.registry).decode()]
-        parts += [span.to_json() for span in self.capture.spans()]
-        return "\n".join(parts)
-
-    def close(self) -> None:
-        for inst in self.instrumentors:
-            inst.uninstrument()
-        self.capture.shutdown()
-        self.meter_provider.shutdown()
 
 
 @pytest.fixture

@@ -12,15 +12,9 @@ from typing import Any
 import anthropic
 import openai
 import pytest
-from prometheus_client import CollectorRegistry, generate_latest
-from reliability_support import API_KEY
+from reliability_support import API_KEY, Everything
 
-from opentelemetry.exporter.prometheus import PrometheusMetricReader
-from opentelemetry.instrumentation.anthropic import AnthropicInstrumentor
-from opentelemetry.instrumentation.openai import OpenAIInstrumentor
-from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.semconv_ai import config
-from opentelemetry.semconv_ai.testing import Capture
 
 PROMPT = "SENTINELPROMPT"
 SYSTEM = "SENTINELSYSTEM"
@@ -37,30 +31,6 @@ TOOLS = [
         },
     }
 ]
-
-
-class Everything:
-    """Spans, logs and the Prometheus exposition of one run, as bytes to search."""
-
-    def __init__(self) -> None:
-        self.capture = Capture()
-        self.registry = CollectorRegistry()
-        self.meter_provider = MeterProvider(metric_readers=[PrometheusMetricReader(registry=self.registry)])
-        self.instrumentors = [OpenAIInstrumentor(), AnthropicInstrumentor()]
-        for inst in self.instrumentors:
-            inst.instrument(tracer_provider=self.capture.tracer_provider, meter_provider=self.meter_provider)
-
-    def exported(self, log_text: str) -> str:
-        parts = [log_text, generate_latest(self.registry).decode()]
-        for span in self.capture.spans():
-            parts.append(span.to_json())
-        return "\n".join(parts)
-
-    def close(self) -> None:
-        for inst in self.instrumentors:
-            inst.uninstrument()
-        self.capture.shutdown()
-        self.meter_provider.shutdown()
 
 
 @pytest.fixture
@@ -186,38 +156,30 @@ def test_capture_on_redacts_every_secret_class(everything: Everything, mock_prov
     assert core not in text, (kind, secret)
 
 
+def send_tool_arguments(client: Any, call_id: str, arguments: str) -> None:
+    client.chat.completions.create(
+        model="gpt-4o",
+        messages=[
+            {"role": "user", "content": "go"},
+            {
+                "role": "assistant",
+                "tool_calls": [
+                    {"id": call_id, "type": "function", "function": {"name": "f", "arguments": arguments}}
+                ],
+            },
+            {"role": "tool", "tool_call_id": call_id, "content": "ok"},
+        ],
+    )
+
+
 def test_capture_on_redacts_secret_keys_in_tool_arguments(everything: Everything, mock_provider: Any) -> None:
     config.configure(capture_content=True)
     arguments = json.dumps({"query": PROMPT, **SECRET_ARGUMENTS, "max_tokens": 5})
     oa = openai.OpenAI(base_url=mock_provider.openai_base_url, api_key=API_KEY, max_retries=0)
-    oa.chat.completions.create(
-        model="gpt-4o",
-        messages=[
-            {"role": "user", "content": "go"},
-            {
-                "role": "assistant",
-                "tool_calls": [
-                    {"id": "c1", "type": "function", "function": {"name": "f", "arguments": arguments}}
-                ],
-            },
-            {"role": "tool", "tool_call_id": "c1", "content": "ok"},
-        ],
-    )
+    send_tool_arguments(oa, "c1", arguments)
     # Unparseable arguments are text: the key=value rule still finds them.
     broken = arguments[:-1] + ", password: 'pw-in-broken-json'"
-    oa.chat.completions.create(
-        model="gpt-4o",
-        messages=[
-            {"role": "user", "content": "go"},
-            {
-                "role": "assistant",
-                "tool_calls": [
-                    {"id": "c2", "type": "function", "function": {"name": "f", "arguments": broken}}
-                ],
-            },
-            {"role": "tool", "tool_call_id": "c2", "content": "ok"},
-        ],
-    )
+    send_tool_arguments(oa, "c2", broken)
     text = everything.exported("")
     assert PROMPT in text and "max_tokens" in text
     for value in [*SECRET_ARGUMENTS.values(), "pw-in-broken-json"]:
