@@ -96,3 +96,31 @@ def test_ctrl_c_stops_everything(prometheus_binary: str) -> None:
     assert "interrupted: everything stopped" in rest
     assert not is_listening(port), "Prometheus outlived the demo"
     assert not is_listening(metrics_port), "/metrics outlived the demo"
+
+
+def test_a_killed_demo_leaves_nothing_running(prometheus_binary: str) -> None:
+    """SIGKILL runs no cleanup: Prometheus, the workers and the exporter still go, on their own."""
+    metrics_port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sample_app.demo"],
+        env=demo_env(120, metrics_port),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines = []
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if "Prometheus on" in line:
+                break
+        port = prometheus_port("".join(lines))
+        assert is_listening(port)
+    finally:
+        process.kill()
+        process.communicate()
+    deadline = time.monotonic() + 60
+    while is_listening(port) or is_listening(metrics_port):
+        assert time.monotonic() < deadline, ("Prometheus" if is_listening(port) else "/metrics") + " outlived"
+        time.sleep(0.5)

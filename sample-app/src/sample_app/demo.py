@@ -45,6 +45,7 @@ from .traffic import Chaos, Clients, Traffic
 APP_NAME = "llm-monitoring-app"
 WORKER_PROCESSES = 3
 REFRESH_SECONDS = 3.0
+INTERRUPTED_STOP_SECONDS = 5.0  # Ctrl-C: the counts are not shown, so do not wait long for them
 SCRAPE_INTERVAL = "1s"
 SEED_QUERIES = (
     (
@@ -122,19 +123,21 @@ class Workers:
             process.start()
         return self
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 20.0) -> None:
+        """Ask every worker to finish and collect its counts within one deadline; then kill stragglers."""
         if self._stop.is_set():
             return
         self._stop.set()
+        deadline = time.monotonic() + timeout
         for _ in self.processes:
             try:
-                completed, failed = self._results.get(timeout=20)
-                self.completed += completed
-                self.failed += failed
+                completed, failed = self._results.get(timeout=max(0.0, deadline - time.monotonic()))
             except Exception:
                 break
+            self.completed += completed
+            self.failed += failed
         for process in self.processes:
-            process.join(10)
+            process.join(max(0.0, deadline - time.monotonic()))
             if process.is_alive():
                 process.kill()
                 process.join()
@@ -257,7 +260,7 @@ def run(seconds: float, console: Console) -> None:
             soft_wrap=True,
         )
         traffic = Workers(WORKER_PROCESSES if all_mock else 1, all_mock).start()
-        cleanup.callback(traffic.stop)
+        cleanup.callback(traffic.stop, INTERRUPTED_STOP_SECONDS)  # a no-op after the normal stop
         pids = ", ".join(str(process.pid) for process in traffic.processes)
         console.print(
             f"traffic from {len(traffic.processes)} worker processes (pids {pids}), each recording into "

@@ -6,10 +6,13 @@ things changed: the scrape target (the app's /metrics) and the scrape/evaluation
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -30,6 +33,15 @@ INSTALL_HINT = (
     "install it with `sudo apt-get install prometheus` (Debian/Ubuntu, promtool included) "
     "or set PROMETHEUS_BIN / PROMTOOL_BIN"
 )
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: Linux sends SIGTERM when the starting thread dies, even by SIGKILL."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:  # not Linux: stop() still ends it on every normal path
+        pass
 
 
 class PrometheusError(RuntimeError):
@@ -120,6 +132,7 @@ class Prometheus:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent,
             )
         try:
             self._wait_ready(timeout)
