@@ -43,6 +43,8 @@ test-oldest: sync
 	$(UV) run --isolated --with 'together==1.2.0' pytest packages/opentelemetry-instrumentation-together
 	$(UV) run --isolated --with 'cohere==5.10.0' --with 'ollama==0.3.0' --with 'httpx<0.28' \
 		pytest packages/opentelemetry-instrumentation-cohere packages/opentelemetry-instrumentation-ollama
+	LITELLM_LOCAL_MODEL_COST_MAP=True $(UV) run --isolated --with 'litellm==1.67.0' \
+		pytest packages/opentelemetry-instrumentation-litellm
 	$(UV) run --isolated --with 'boto3==1.34.116' --with 'botocore==1.34.116' --with 'aiobotocore==2.13.1' \
 		pytest packages/opentelemetry-instrumentation-bedrock mock-provider/tests/test_mock_bedrock.py
 	$(UV) run --isolated $(OLDEST_OTEL) --with 'mistralai==1.0.0' pytest semantic-conventions-ai packages

@@ -48,21 +48,19 @@ class LiteLLMInstrumentor(GenAIInstrumentor):
     """Instruments LiteLLM's completion, text completion, embedding and responses calls, sync and async,
     and the same methods of `litellm.Router`."""
 
-    instruments = ("litellm >= 1.50, < 2",)
+    instruments = ("litellm >= 1.67, < 2",)
     version = __version__
 
     def _instrument(self, **kwargs: Any) -> None:
         super()._instrument(**kwargs)
         patcher = self.patcher
-        surfaces: dict[tuple[str, bool, bool], Surface] = {}
 
+        @functools.cache  # one surface per kind, flavour and caller
         def surface(kind: str, is_async: bool, router: bool = False) -> Surface:
             from . import adapter  # imports nothing of LiteLLM itself
 
             cls = adapter.SURFACES[kind]
-            key = (kind, is_async, router)
-            made = surfaces[key] = surfaces.get(key) or (adapter.for_router(cls) if router else cls)(is_async)
-            return made
+            return (adapter.for_router(cls) if router else cls)(is_async)
 
         def functions(_litellm: ModuleType) -> None:
             for module_name, pair, kind in _MODULES:
