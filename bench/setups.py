@@ -84,7 +84,18 @@ def _global_providers(exporter: CountingExporter) -> tuple[Any, Any]:
 
 
 OURS_PROVIDERS = frozenset(
-    {"openai", "anthropic", "google_genai", "groq", "together", "mistralai", "cohere", "ollama", "litellm"}
+    {
+        "openai",
+        "anthropic",
+        "google_genai",
+        "groq",
+        "together",
+        "mistralai",
+        "cohere",
+        "ollama",
+        "bedrock",
+        "litellm",
+    }
 )
 
 

@@ -119,3 +119,34 @@ def test_a_forked_child_records_into_a_file_of_its_own(tmp_path: Path) -> None:
     assert value(found, "llm_requests_total") == 3
     assert collector.live == 1  # the child is gone; the parent still holds its file
     store.close()
+
+
+def test_rejections_and_every_overflow_reach_the_store() -> None:
+    """What init()'s /metrics serves (the store, the SDK not fed) counts rejections and overflows too."""
+    from opentelemetry.semconv_ai import Request, Telemetry
+    from opentelemetry.semconv_ai.labels import VALUE_LIMITS
+    from opentelemetry.semconv_ai.testing import Capture
+
+    capture = Capture()
+    telemetry = Telemetry("t", capture.tracer_provider, capture.meter_provider)
+    metrics = telemetry.metrics
+    metrics.store, metrics.feed_sdk = Store(), False
+    try:
+        op = telemetry.start("chat", Request("gpt-4o", "openai"))
+        op.set_usage(input_tokens=10**12, output_tokens=1)
+        op.end()
+        labels = metrics.llm_labels("openai", "chat", "gpt-4o", "")
+        metrics.record_cost(labels, float("inf"))
+        for i in range(VALUE_LIMITS["evaluator"] + 1):
+            metrics.record_quality(labels, f"evaluator-{i}", 0.5)
+        for i in range(VALUE_LIMITS["server"]):  # with the first call's (no server), one too many
+            telemetry.start(
+                "chat", Request("gpt-4o", "openai", server_address=f"h{i}.example", server_port=443)
+            ).end()
+        found = parse(Renderer().render(metrics.store.entries()))
+    finally:
+        capture.shutdown()
+    assert value(found, "llm_usage_rejected_total", kind="tokens", model="gpt-4o") == 1
+    assert value(found, "llm_usage_rejected_total", kind="cost", model="gpt-4o") == 1
+    assert value(found, "llm_label_overflow_total", model="gpt-4o") == 2  # one evaluator, one server
+    assert not capture.metrics().get("llm.usage.rejected")  # the SDK is not fed

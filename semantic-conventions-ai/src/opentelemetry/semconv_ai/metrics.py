@@ -167,8 +167,11 @@ class Metrics:
                 genai, overflow = self.labels.genai(
                     provider, operation, model, response_model, server_address, server_port
                 )
-                if overflow and OVERFLOW not in labels.key:  # counted once per operation
+                overflow = overflow and OVERFLOW not in labels.key  # counted once per operation
+                if overflow:
                     _add(self._overflow, labels.key, labels.base, 1)
+            if overflow and store is not None:
+                self._to_store(store.count, labels.key, "overflow")
             attrs = genai.ok if error_type is None else genai.for_error(error_type)
         if store is not None:
             try:
@@ -243,6 +246,8 @@ class Metrics:
                 value, overflow = self.labels.value("evaluator", name)
                 if overflow:
                     _add(self._overflow, labels.key, labels.base, 1)
+            if overflow and self.store is not None:
+                self._to_store(self.store.count, labels.key, "overflow")
             attrs = labels.for_evaluator(value)  # type: ignore[arg-type]
         if self.store is not None:
             self._to_store(self.store.quality, labels.key, attrs["evaluator"], score)
@@ -251,6 +256,8 @@ class Metrics:
 
     def record_rejected(self, labels: LLMLabels, kind: str) -> None:
         """A token count or a cost that no single call can produce, left out of every series."""
+        if self.store is not None:
+            self._to_store(self.store.count, labels.key, kind)
         with self._lock:
             _add(self._rejected, (labels.key, kind), {**labels.base, "kind": kind}, 1)
 

@@ -90,6 +90,7 @@ LLM = Kind(1, ("provider", "operation", "model", "workflow"), [  # the order of 
     (spec.TOKEN_DETAILS, {_TT: names.TOKEN_CACHE_CREATION}),
     (spec.TOKEN_DETAILS, {_TT: names.TOKEN_REASONING}),
     (spec.COST, {}), (spec.UNPRICED, {}), (spec.LABEL_OVERFLOW, {}), (spec.EVALUATIONS_DROPPED, {}),
+    (spec.USAGE_REJECTED, {"kind": "tokens"}), (spec.USAGE_REJECTED, {"kind": "cost"}),
     (spec.DURATION, {}), (spec.COST_PER_REQUEST, {}),
 ])  # fmt: skip
 QUALITY = Kind(2, (*LLM.labels, "evaluator"), [(spec.QUALITY, {})])
@@ -128,6 +129,12 @@ _COST = LLM.field(spec.COST).offset
 _UNPRICED = LLM.field(spec.UNPRICED).offset
 _OVERFLOW = LLM.field(spec.LABEL_OVERFLOW).offset
 _DROPPED = LLM.field(spec.EVALUATIONS_DROPPED).offset
+_COUNTS = {  # Store.count's `which`
+    "overflow": _OVERFLOW,
+    "dropped": _DROPPED,
+    "tokens": LLM.field(spec.USAGE_REJECTED, kind="tokens").offset,
+    "cost": LLM.field(spec.USAGE_REJECTED, kind="cost").offset,
+}
 _DUR = LLM.field(spec.DURATION)
 _CPR = LLM.field(spec.COST_PER_REQUEST)
 _QUAL = QUALITY.fields[0]
@@ -330,9 +337,10 @@ class Store:
         _observe(b.view, b.base, _QUAL, score)
 
     def count(self, llm: tuple[str, str, str, str], which: str) -> None:
-        """+1 on `overflow` (llm_label_overflow_total) or `dropped` (llm_evaluations_dropped_total)."""
+        """+1 on `overflow` (llm_label_overflow_total), `dropped` (llm_evaluations_dropped_total), or
+        `tokens` / `cost` (llm_usage_rejected_total of that kind)."""
         b = self.blocks.get((1, llm)) or self.block(LLM, llm)
-        b.view[b.base + (_OVERFLOW if which == "overflow" else _DROPPED)] += 1
+        b.view[b.base + _COUNTS[which]] += 1
 
 
 _live: weakref.WeakSet[Store] = weakref.WeakSet()
