@@ -20,7 +20,7 @@ OVERFLOW = OVERFLOW_MODEL
 MAX_TOKENS = 100_000_000
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_normal: dict[str, str] = {}
+_normal: dict[int, dict[str, str]] = {}  # by max_length: the values seen, normalised
 _MAX_NORMAL_CACHED = 4096
 
 
@@ -40,14 +40,17 @@ def normalize_label(value: object, default: str = "", max_length: int = MAX_LABE
     valid UTF-8 (no lone surrogates), with secrets redacted. Anything else becomes `default`."""
     if not isinstance(value, str) or not value:
         return default
-    if len(value) <= 256 and max_length == MAX_LABEL_LENGTH:
-        found = _normal.get(value)
-        if found is None:
-            if len(_normal) >= _MAX_NORMAL_CACHED:
-                _normal.clear()
-            found = _normal[value] = _normalize(value, max_length)
-        return found or default
-    return _normalize(value, max_length) or default
+    if len(value) > 256:  # never cached: hostile answers must not fill the cache with big keys
+        return _normalize(value, max_length) or default
+    cache = _normal.get(max_length)
+    if cache is None:
+        cache = _normal[max_length] = {}
+    found = cache.get(value)
+    if found is None:
+        if len(cache) >= _MAX_NORMAL_CACHED:
+            cache.clear()
+        found = cache[value] = _normalize(value, max_length)
+    return found or default
 
 
 def _added(instrument: spec.InstrumentSpec, base: tuple[str, ...]) -> str:
