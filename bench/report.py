@@ -25,6 +25,7 @@ TITLES = {
     "ollama_chat": "Ollama chat",
     "bedrock_converse": "Bedrock converse (boto3)",
     "bedrock_stream_20": "Bedrock converse_stream, 20 events",
+    "litellm_chat": "LiteLLM completion (OpenAI route)",
 }
 NON_STREAMING = (
     "openai_chat",
@@ -37,6 +38,7 @@ NON_STREAMING = (
     "cohere_chat",
     "ollama_chat",
     "bedrock_converse",
+    "litellm_chat",
 )
 ADDED_SHARE_GOAL = 0.10
 PEER_FRACTION_GOAL = 0.10
