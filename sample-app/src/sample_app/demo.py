@@ -306,6 +306,9 @@ def main() -> int:
         console.print(f"DEMO_SECONDS must be a number of seconds, not {os.environ['DEMO_SECONDS']!r}")
         return 2
     signal.signal(signal.SIGTERM, _on_sigterm)
+    # Started in the background by a shell, a process inherits SIGINT ignored, and Python then installs
+    # no KeyboardInterrupt handler: Ctrl-C (or a supervisor's SIGINT) must still stop the demo.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         run(seconds, console)
     except KeyboardInterrupt:
