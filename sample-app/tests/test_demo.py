@@ -64,8 +64,9 @@ def test_demo_runs_offline_to_completion(prometheus_binary: str) -> None:
     assert not is_listening(metrics_port), "/metrics outlived the demo"
 
 
-def test_ctrl_c_stops_everything(prometheus_binary: str) -> None:
-    metrics_port = free_port()
+def start_demo(metrics_port: int) -> tuple[subprocess.Popen[str], list[str], int]:
+    """A 120 s demo, read up to its start line (mock, /metrics and Prometheus are up): the process,
+    the lines so far and Prometheus's port. Killed if it never gets there."""
     process = subprocess.Popen(
         [sys.executable, "-m", "sample_app.demo"],
         env=demo_env(120, metrics_port),
@@ -73,15 +74,26 @@ def test_ctrl_c_stops_everything(prometheus_binary: str) -> None:
         stderr=subprocess.STDOUT,
         text=True,
     )
-    lines = []
+    lines: list[str] = []
     try:
         assert process.stdout is not None
-        for line in process.stdout:  # until the start line: mock, /metrics and Prometheus are up
+        for line in process.stdout:
             lines.append(line)
             if "Prometheus on" in line:
                 break
         port = prometheus_port("".join(lines))
         assert is_listening(port)
+    except BaseException:
+        process.kill()
+        process.communicate()
+        raise
+    return process, lines, port
+
+
+def test_ctrl_c_stops_everything(prometheus_binary: str) -> None:
+    metrics_port = free_port()
+    process, lines, port = start_demo(metrics_port)
+    try:
         deadline = time.monotonic() + 30
         while "llm_requests_total{" not in read_metrics(f"http://127.0.0.1:{metrics_port}/metrics"):
             assert time.monotonic() < deadline, "no traffic"
@@ -101,25 +113,9 @@ def test_ctrl_c_stops_everything(prometheus_binary: str) -> None:
 def test_a_killed_demo_leaves_nothing_running(prometheus_binary: str) -> None:
     """SIGKILL runs no cleanup: Prometheus, the workers and the exporter still go, on their own."""
     metrics_port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sample_app.demo"],
-        env=demo_env(120, metrics_port),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines = []
-    try:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.append(line)
-            if "Prometheus on" in line:
-                break
-        port = prometheus_port("".join(lines))
-        assert is_listening(port)
-    finally:
-        process.kill()
-        process.communicate()
+    process, _, port = start_demo(metrics_port)
+    process.kill()
+    process.communicate()
     deadline = time.monotonic() + 60
     while is_listening(port) or is_listening(metrics_port):
         assert time.monotonic() < deadline, ("Prometheus" if is_listening(port) else "/metrics") + " outlived"
