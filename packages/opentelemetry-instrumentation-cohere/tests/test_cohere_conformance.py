@@ -7,11 +7,13 @@ from typing import Any
 
 import cohere
 import httpx
-from cohere_helpers import ignoring_generator_exit
+from cohere_helpers import OLD_STREAM_CLOSE, SDK_STREAM_CLOSE_MARK, ignoring_generator_exit
 
 from opentelemetry.instrumentation.cohere import CohereInstrumentor
 from opentelemetry.semconv_ai import names
 from opentelemetry.semconv_ai.testing import Case, Conformance
+
+pytestmark = [SDK_STREAM_CLOSE_MARK] if OLD_STREAM_CLOSE else []
 
 MODEL = "command-r"
 HI = {"model": MODEL, "messages": [{"role": "user", "content": "hi there"}]}

@@ -9,6 +9,8 @@ import cohere
 import pytest
 from cohere_helpers import (
     MODEL,
+    OLD_STREAM_CLOSE,
+    SDK_STREAM_CLOSE_MARK,
     TOOL_CALL_OUTPUT,
     USER,
     call,
@@ -24,6 +26,8 @@ from llm_mock import MockProvider
 from opentelemetry.semconv_ai import config
 from opentelemetry.semconv_ai.testing import Capture
 from opentelemetry.trace import StatusCode
+
+pytestmark = [SDK_STREAM_CLOSE_MARK] if OLD_STREAM_CLOSE else []
 
 MODES = ["sync", "async"]
 GENAI = {"gen_ai.provider.name": "cohere"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import openai
@@ -12,6 +13,11 @@ from opentelemetry.semconv_ai.testing import Case, Conformance
 
 HI = [{"role": "user", "content": "hi there"}]  # 2 tokens; the reply "Mock reply: hi there" is 4
 USAGE = {"include_usage": True}
+# openai before 1.26 has no `stream_options` argument: the same request body goes through `extra_body`.
+_ACCEPTS = inspect.signature(openai.resources.chat.Completions.create).parameters
+STREAM_USAGE: dict[str, Any] = (
+    {"stream_options": USAGE} if "stream_options" in _ACCEPTS else {"extra_body": {"stream_options": USAGE}}
+)
 
 
 class TestOpenAIConformance(Conformance):
@@ -31,7 +37,7 @@ class TestOpenAIConformance(Conformance):
             names.CHAT,
             "gpt-4o-mini",
             lambda c: c.chat.completions.create(
-                model="gpt-4o-mini", messages=HI, stream=True, stream_options=USAGE
+                model="gpt-4o-mini", messages=HI, stream=True, **STREAM_USAGE
             ),
             2,
             4,

@@ -78,13 +78,14 @@ def choices_output(choices: Any) -> list[dict[str, Any]]:
             parts = content_parts(getattr(choice, "text", None))
             role = "assistant"
         else:
-            parts = content_parts(msg.content)
+            parts = content_parts(getattr(msg, "content", None))
             refusal = getattr(msg, "refusal", None)
             if refusal:
                 parts.append(text_part(refusal))
-            parts.extend(tool_call(call) for call in msg.tool_calls or ())
-            role = msg.role or "assistant"
-        out.append(message(role, parts, choice.finish_reason))
+            # openai 1.0 messages have no `tool_calls` (the SDK added it later); odd SDK objects neither
+            parts.extend(tool_call(call) for call in getattr(msg, "tool_calls", None) or ())
+            role = getattr(msg, "role", None) or "assistant"
+        out.append(message(role, parts, getattr(choice, "finish_reason", None)))
     return out
 
 
