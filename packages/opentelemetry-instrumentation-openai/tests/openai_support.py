@@ -111,10 +111,7 @@ def user(text: str) -> list[dict[str, str]]:
     return [{"role": "user", "content": text}]
 
 
-def only_span(capture: Capture) -> Any:
-    spans = capture.spans()
-    assert len(spans) == 1, [s.name for s in spans]
-    return spans[0]
+only_span = Capture.one_span  # only_span(capture): the one span exported
 
 
 def llm(operation: str = "chat", model: str = "gpt-4o", provider: str = "openai") -> dict[str, str]:

@@ -40,6 +40,12 @@ class Capture:
     def spans(self) -> list[ReadableSpan]:
         return list(self.exporter.get_finished_spans())
 
+    def one_span(self) -> ReadableSpan:
+        """The one span exported so far; fails, naming them, if there are others or none."""
+        spans = self.spans()
+        assert len(spans) == 1, [s.name for s in spans]
+        return spans[0]
+
     def metrics(self) -> dict[str, list[Point]]:
         """Every metric collected now, by OpenTelemetry name."""
         out: dict[str, list[Point]] = {}
