@@ -127,11 +127,16 @@ class Metrics:
     def llm_labels(self, provider: str, operation: str, model: str, workflow: str) -> LLMLabels:
         with self._lock:
             labels, overflow = self.labels.llm(provider, operation, model, workflow)
-            if overflow:
-                _add(self._overflow, labels.key, labels.base, 1)
-        if overflow and self.store is not None:
-            self._to_store(self.store.count, labels.key, "overflow")
+        if overflow:
+            self._overflowed(labels)
         return labels
+
+    def _overflowed(self, labels: LLMLabels) -> None:
+        """+1 on llm_label_overflow_total of `labels`, for the SDK and the store alike."""
+        with self._lock:
+            _add(self._overflow, labels.key, labels.base, 1)
+        if self.store is not None:
+            self._to_store(self.store.count, labels.key, "overflow")
 
     def _to_store(self, method: Any, *args: Any) -> None:
         try:
@@ -167,11 +172,8 @@ class Metrics:
                 genai, overflow = self.labels.genai(
                     provider, operation, model, response_model, server_address, server_port
                 )
-                overflow = overflow and OVERFLOW not in labels.key  # counted once per operation
-                if overflow:
-                    _add(self._overflow, labels.key, labels.base, 1)
-            if overflow and store is not None:
-                self._to_store(store.count, labels.key, "overflow")
+            if overflow and OVERFLOW not in labels.key:  # counted once per operation
+                self._overflowed(labels)
             attrs = genai.ok if error_type is None else genai.for_error(error_type)
         if store is not None:
             try:
@@ -244,10 +246,8 @@ class Metrics:
         if attrs is None:
             with self._lock:
                 value, overflow = self.labels.value("evaluator", name)
-                if overflow:
-                    _add(self._overflow, labels.key, labels.base, 1)
-            if overflow and self.store is not None:
-                self._to_store(self.store.count, labels.key, "overflow")
+            if overflow:
+                self._overflowed(labels)
             attrs = labels.for_evaluator(value)  # type: ignore[arg-type]
         if self.store is not None:
             self._to_store(self.store.quality, labels.key, attrs["evaluator"], score)
