@@ -7,8 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import canned
-
 TITLES = {
     "openai_chat": "OpenAI chat",
     "openai_stream_20": "OpenAI stream, 20 chunks",
@@ -161,37 +159,45 @@ def call_table(rows: Sequence[CallRow], notes: Notes, content: bool) -> list[str
     return lines
 
 
-def per_chunk(short: CallRow, long: CallRow) -> tuple[float, float]:
-    """Added CPU per chunk: the slope from the 20- to the 200-chunk stream.
+@dataclass
+class ChunkRow:
+    """One setup's per-chunk estimates, one per fresh process (bench/chunk_pairs.py)."""
 
-    min: from the minimum rounds; median: over rounds of the slope within each round, whose four
-    measurements (both streams, instrumented and bare) ran back to back in one process.
-    """
-    chunks = canned.STREAM_CHUNKS[long.workload] - canned.STREAM_CHUNKS[short.workload]
-    low = (long.added()[0] - short.added()[0]) / chunks
-    pairs = zip(
-        long.result["instrumented"],
-        long.result["bare"],
-        short.result["instrumented"],
-        short.result["bare"],
-        strict=False,
-    )
-    slopes = [us((a - b) - (c - d)) / chunks for a, b, c, d in pairs]
-    return low, statistics.median(slopes)
+    setup: str
+    content: bool
+    ours: bool
+    runs: list[dict[str, Any]]
+
+    def values(self, key: str = "per_chunk_us") -> list[float]:
+        return [r[key] for r in self.runs if r.get("status") == "ok" and r.get(key) is not None]
 
 
-def chunk_table(rows: Sequence[CallRow], notes: Notes) -> list[str]:
-    lines = ["| setup | content | added µs per chunk | goal | result |", "|---|---|---:|---|---|"]
-    for short in (r for r in rows if r.workload == "openai_stream_20" and r.ok):
-        same = [r for r in rows if r.setup == short.setup and r.content == short.content]
-        long = next((r for r in same if r.workload == "openai_stream_200" and r.ok), None)
-        if long is None:
+def _spread(values: Sequence[float]) -> str:
+    return f"{statistics.median(values):.2f} ({min(values):.2f} to {max(values):.2f})"
+
+
+def chunk_table(rows: Sequence[ChunkRow]) -> list[str]:
+    head = "| setup | content | added µs per chunk: median of processes (range) | processes | goal | result |"
+    lines = [head, "|---|---|---:|---:|---|---|"]
+    peers = [statistics.median(r.values()) for r in rows if not r.ours and not r.content and r.values()]
+    for row in rows:
+        values, content = row.values(), "on" if row.content else "off"
+        if not values:
+            status = row.runs[0].get("status", "no result") if row.runs else "no result"
+            lines.append(f"| {row.setup} | {content} | {status} | 0 | | |")
             continue
-        slope = per_chunk(short, long)
-        passed = slope[1] <= CHUNK_GOAL_US if short.ours and not short.content else None
-        goal = f"≤ {CHUNK_GOAL_US:g}" if passed is not None else ""
-        content = "on" if short.content else "off"
-        lines.append(f"| {short.setup} | {content} | {_pair(slope, 2)} | {goal} | {_verdict(passed)} |")
+        goal, passed = "", None
+        if row.ours and not row.content:
+            median = statistics.median(values)
+            goal = f"≤ {CHUNK_GOAL_US:g}" + (f", < {min(peers):.2f} (best peer)" if peers else "")
+            passed = median <= CHUNK_GOAL_US and all(median < peer for peer in peers)
+        lines.append(
+            f"| {row.setup} | {content} | {_spread(values)} | {len(values)} | {goal} | {_verdict(passed)} |"
+        )
+    for row in rows:
+        control = row.values("control_us")
+        if control:
+            lines.append(f"| control: pass-through proxy | off | {_spread(control)} | {len(control)} | | |")
     return lines
 
 

@@ -75,6 +75,19 @@ def test_an_imported_module_is_patched_at_once(sdk: str, patcher: Patcher) -> No
     assert module.Resource.__dict__["create"] is original
 
 
+def test_a_class_under_two_module_paths_is_wrapped_once(sdk: str, patcher: Patcher, capture: Capture) -> None:
+    module = importlib.import_module(sdk)
+    original = module.Resource.__dict__["create"]
+    assert patcher.patch(module.Resource, "create", FakeSurface())
+    wrapper = module.Resource.__dict__["create"]
+    assert not patcher.patch(module.Resource, "create", FakeSurface())  # an alias's row, say
+    assert module.Resource.__dict__["create"] is wrapper
+    module.Resource().create()
+    assert capture.value("llm.requests", model="m-1") == 1
+    patcher.restore()
+    assert module.Resource.__dict__["create"] is original
+
+
 def test_restore_before_the_import_leaves_the_module_untouched(sdk: str, patcher: Patcher) -> None:
     patcher.patch_lazily(sdk, "Resource", "create", FakeSurface())
     patcher.patch_lazily(sdk, "Missing", "create", FakeSurface())

@@ -147,6 +147,9 @@ class Patcher:
         if original is None or not callable(original):
             logger.debug("%s.%s not found; not instrumented", _name(owner), name)
             return False
+        if is_patched(original):  # one class under two module paths (an SDK's alias): wrapped once
+            logger.debug("%s.%s is instrumented already", _name(owner), name)
+            return False
         # An async generator method (`async def` with `yield`) returns its stream without being awaited.
         is_async = is_async and not inspect.isasyncgenfunction(original)
         if isinstance(owner, ModuleType):

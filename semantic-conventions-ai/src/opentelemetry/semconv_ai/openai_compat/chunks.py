@@ -2,10 +2,9 @@
 
 Per chunk it only keeps references (the last chunk, the usage chunk, finish reasons); text is
 gathered only when output is collected. Once a single-choice stream has shown output and no text is
-collected, a chunk costs three reference writes: the last three chunks, which hold the finish reason
-and the usage, are read at the end (timed in place, reading each chunk's fields costs microseconds
-once the SDK's parsing has pushed our objects out of the CPU caches). At the end it folds what it
-saw into the same reader as a whole response, so a stream reports what the same call without
+collected, it goes quiet (`on_chunk` returns True): the core then only counts the chunks and shows
+it the last ones, which hold the finish reason and the usage, at the end. At the end it folds what
+it saw into the same reader as a whole response, so a stream reports what the same call without
 streaming reports. Usage is whatever the stream itself carried: none is invented.
 """
 
@@ -31,8 +30,7 @@ class ChoiceChunks:
     """Chat completion chunks and legacy completion chunks."""
 
     __slots__ = (
-        "answered", "chat", "last", "lean", "op", "read", "reasons", "single", "tail1", "tail2", "texts",
-        "tools", "usage", "usage_of",
+        "answered", "chat", "last", "op", "read", "reasons", "single", "texts", "tools", "usage", "usage_of",
     )  # fmt: skip
 
     def __init__(
@@ -48,23 +46,15 @@ class ChoiceChunks:
         self.texts: dict[int, list[str]] | None = {} if op.collect_output else None
         self.tools: dict[tuple[int, int], list[Any]] = {}
         self.answered = False  # once True, chunks need not be looked at for output
-        self.lean = False
-        self.tail1: Any = None
-        self.tail2: Any = None
         # Several choices spread their finish reasons over several chunks: read every chunk then.
         count = op.request.attributes.get(names.REQUEST_CHOICE_COUNT) if op.request is not None else None
         self.single = count is None or count == 1
 
-    def on_chunk(self, chunk: Any) -> None:
-        if self.lean:
-            self.tail2 = self.tail1
-            self.tail1 = self.last
-            self.last = chunk
-            return
+    def on_chunk(self, chunk: Any) -> bool:
         self.last = chunk
         self._scan(chunk)
-        if self.answered and self.texts is None and self.single:
-            self.lean = True
+        # Quiet once answered: the core shows us the last chunks (finish reason, usage) at the end.
+        return self.answered and self.texts is None and self.single
 
     def _scan(self, chunk: Any) -> None:
         choices = getattr(chunk, "choices", None)
@@ -106,10 +96,6 @@ class ChoiceChunks:
         last = self.last
         if last is None:
             return
-        if self.lean:
-            for chunk in (self.tail2, self.tail1, last):
-                if chunk is not None:
-                    self._scan(chunk)
         usage = self.usage_of(last)
         if usage is not None:
             self.usage = usage

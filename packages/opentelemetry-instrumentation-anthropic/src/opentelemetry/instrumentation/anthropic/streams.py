@@ -69,12 +69,14 @@ class MessageEvents:
         # index -> [type, text pieces, block]; only when the output is collected.
         self.blocks: dict[int, list[Any]] | None = {} if op.collect_output else None
 
-    def on_chunk(self, event: Any) -> None:
+    def on_chunk(self, event: Any) -> bool | None:
         kind = getattr(event, "type", None)
         if kind == "content_block_delta":
             if self.blocks is None:
                 if not self.op.answered:
                     self.op.answered = has_text(getattr(getattr(event, "delta", None), "text", None))
+                # Quiet once answered: message_delta (usage, stop reason) is among the last events.
+                return bool(self.op.answered)
             else:
                 entry = self.blocks.get(index(getattr(event, "index", 0)))
                 delta = getattr(event, "delta", None)
@@ -132,15 +134,17 @@ class CompletionChunks:
         self.stop_reason: Any = None
         self.pieces: list[str] | None = [] if op.collect_output else None
 
-    def on_chunk(self, chunk: Any) -> None:
+    def on_chunk(self, chunk: Any) -> bool:
         if self.stop_reason is None:
             self.op.set_response(model=chunk.model, response_id=chunk.id)
         if chunk.stop_reason is not None:
             self.stop_reason = chunk.stop_reason
         if self.pieces is not None:
             self.pieces.append(chunk.completion)
-        elif not self.op.answered:
+            return False
+        if not self.op.answered:
             self.op.answered = has_text(chunk.completion)
+        return bool(self.op.answered)  # quiet: the stop reason is on the last chunk
 
     def on_end(self) -> None:
         reason = record_stop(self.op, self.stop_reason)

@@ -109,10 +109,9 @@ class Events(ChoiceChunks):
 
     __slots__ = ()
 
-    def on_chunk(self, event: Any) -> None:
+    def on_chunk(self, event: Any) -> bool:
         chunk = field(event, "data")
-        if chunk is not None:
-            super().on_chunk(chunk)
+        return chunk is not None and super().on_chunk(chunk)
 
 
 class Chat(MistralSurface):

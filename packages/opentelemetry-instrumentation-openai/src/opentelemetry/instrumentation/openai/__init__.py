@@ -9,16 +9,14 @@ OpenAIInstrumentor().instrument(tracer_provider=..., meter_provider=..., inject_
 
 from __future__ import annotations
 
-import functools
 import inspect
 import logging
 import os
-from collections.abc import Callable, Collection
-from types import ModuleType
+from collections.abc import Callable
 from typing import Any
 
-from opentelemetry.semconv_ai import Patcher, Surface, Telemetry, is_patched
-from opentelemetry.semconv_ai.instrumentor import GenAIInstrumentor
+from opentelemetry.semconv_ai import Surface, Telemetry
+from opentelemetry.semconv_ai.instrumentor import GenAIInstrumentor, Patch
 
 from .streams import end_raw_stream
 
@@ -28,7 +26,6 @@ __all__ = ["STREAM_USAGE_ENV", "OpenAIInstrumentor"]
 logger = logging.getLogger(__name__)
 
 STREAM_USAGE_ENV = "OTEL_INSTRUMENTATION_OPENAI_STREAM_USAGE"
-_SCOPE = "opentelemetry.instrumentation.openai"
 
 # (module, class of the sync resource, method, surface kind); the Async twin is patched alike.
 # Every user call goes through exactly one of these: `.stream()` helpers call `create(stream=True)`,
@@ -54,52 +51,29 @@ def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def _accepts(owner: type | None, method: str, parameter: str) -> bool:
-    try:
-        return parameter in inspect.signature(getattr(owner, method)).parameters
-    except (AttributeError, TypeError, ValueError):
-        return False
-
-
-def _patch_resources(
-    patcher: Patcher, surfaces: dict[str, Surface], methods: list[tuple[str, str, str]], module: ModuleType
-) -> None:
-    for name, method, kind in methods:
-        surface = surfaces[kind]
-        if kind in ("chat", "text") and method == "create":
-            # SDKs older than the `stream_options` parameter get it through extra_body instead.
-            accepts = _accepts(getattr(module, name, None), method, "stream_options")
-            surface.stream_options_param = accepts  # type: ignore[attr-defined]
-        for prefix, is_async in (("", False), ("Async", True)):
-            owner = getattr(module, prefix + name, None)
-            if isinstance(owner, type) and not is_patched(owner.__dict__.get(method)):
-                patcher.patch(owner, method, surface, is_async=is_async)
-
-
 def _closing(original: Callable[..., Any], telemetry: Telemetry, surface: Surface) -> Callable[..., Any]:
+    """A helper stream's close(), sync or async as the SDK's is, that also ends our stream proxy."""
+    if inspect.iscoroutinefunction(original):
+
+        async def aclose(self: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return await original(self, *args, **kwargs)
+            finally:
+                try:
+                    pending = end_raw_stream(self)
+                    if pending is not None:
+                        await pending
+                except Exception:
+                    logger.debug("ending a helper stream failed", exc_info=True)
+
+        return aclose
+
     def close(self: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return original(self, *args, **kwargs)
         finally:
             try:
                 end_raw_stream(self)
-            except Exception:
-                logger.debug("ending a helper stream failed", exc_info=True)
-
-    return close
-
-
-def _closing_async(
-    original: Callable[..., Any], telemetry: Telemetry, surface: Surface
-) -> Callable[..., Any]:
-    async def close(self: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return await original(self, *args, **kwargs)
-        finally:
-            try:
-                pending = end_raw_stream(self)
-                if pending is not None:
-                    await pending
             except Exception:
                 logger.debug("ending a helper stream failed", exc_info=True)
 
@@ -114,39 +88,22 @@ class OpenAIInstrumentor(GenAIInstrumentor):
     `stream_options`. Off by default: the stream then ends with an extra chunk whose `choices` is empty.
     """
 
-    _patcher: Patcher | None = None
+    instruments = ("openai >= 1.0, < 4",)
+    version = __version__
 
-    def instrumentation_dependencies(self) -> Collection[str]:
-        return ("openai >= 1.0, < 4",)
-
-    def _instrument(self, **kwargs: Any) -> None:
+    def patches(self, **kwargs: Any) -> list[Patch]:
         from . import adapter  # imports openai: loading the entry point alone must not need it
 
         inject = kwargs.get("inject_stream_usage")
-        if inject is None:
-            inject = _env_flag(STREAM_USAGE_ENV)
-        telemetry = self.telemetry = Telemetry(
-            _SCOPE, kwargs.get("tracer_provider"), kwargs.get("meter_provider"), __version__
-        )
-        patcher = self._patcher = self.patcher = Patcher(telemetry)
+        inject = _env_flag(STREAM_USAGE_ENV) if inject is None else bool(inject)
         surfaces: dict[str, Surface] = {
-            "chat": adapter.ChatCompletions(bool(inject)),
-            "text": adapter.TextCompletions(bool(inject)),
+            "chat": adapter.ChatCompletions(inject),
+            "text": adapter.TextCompletions(inject),
             "embeddings": adapter.Embeddings(),
             "responses": adapter.Responses(),
             "images": adapter.Images(),
         }
-        # openai imports most resources on first use: patch each module when it is imported.
-        by_module: dict[str, list[tuple[str, str, str]]] = {}
-        for module, name, method, kind in _METHODS:
-            by_module.setdefault(module, []).append((name, method, kind))
-        for module, methods in by_module.items():
-            patcher.when_imported(module, functools.partial(_patch_resources, patcher, surfaces, methods))
-        for module, name in _HELPER_STREAMS:
-            for prefix, make in (("", _closing), ("Async", _closing_async)):
-                patcher.patch_lazily(module, prefix + name, "close", Surface(), make=make)
-
-    def _uninstrument(self, **kwargs: Any) -> None:
-        if self._patcher is not None:
-            self._patcher.restore()
-            self._patcher = None
+        # openai imports most resources on first use: each row applies when its module is imported.
+        rows = [Patch(module, name, method, surfaces[kind]) for module, name, method, kind in _METHODS]
+        rows += [Patch(module, name, "close", Surface(), make=_closing) for module, name in _HELPER_STREAMS]
+        return rows

@@ -3,6 +3,8 @@ OpenAI has (Azure and other hosts, service tiers, stream usage injection, the Re
 
 from __future__ import annotations
 
+import functools
+import inspect
 from typing import Any
 
 from opentelemetry.semconv_ai import Operation, Request, Server, names
@@ -89,25 +91,33 @@ class OpenAISurface(OpenAICompatSurface):
         )
 
 
+@functools.lru_cache(maxsize=16)
+def accepts_stream_options(resource: type) -> bool:
+    """Whether this SDK's `create` takes `stream_options` (older ones get it through extra_body)."""
+    try:
+        return "stream_options" in inspect.signature(resource.create).parameters  # type: ignore[attr-defined]
+    except (AttributeError, TypeError, ValueError):
+        return False
+
+
 class ChatCompletions(OpenAISurface, CompatChat):
-    def __init__(self, inject_stream_usage: bool = False, stream_options_param: bool = True) -> None:
+    def __init__(self, inject_stream_usage: bool = False) -> None:
         super().__init__()
         self.inject_stream_usage = inject_stream_usage
-        self.stream_options_param = stream_options_param
 
     def request(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Request | None:
         if self.inject_stream_usage and kwargs.get("stream") is True:
-            self.inject(kwargs)
+            self.inject(instance, kwargs)
         return super().request(instance, args, kwargs)
 
-    def inject(self, kwargs: dict[str, Any]) -> None:
+    def inject(self, instance: Any, kwargs: dict[str, Any]) -> None:
         """Ask for usage unless the caller chose stream_options (as a parameter or in extra_body)."""
         extra = kwargs.get("extra_body")
         extra = extra if isinstance(extra, dict) else {}
         if isinstance(kwargs.get("stream_options"), dict) or "stream_options" in extra:
             return
         # The core passes this same kwargs dict on to the SDK method, so the request carries it.
-        if self.stream_options_param:
+        if accepts_stream_options(type(instance)):
             kwargs["stream_options"] = {"include_usage": True}
         else:  # SDKs older than the stream_options parameter still send extra_body
             kwargs["extra_body"] = {**extra, "stream_options": {"include_usage": True}}

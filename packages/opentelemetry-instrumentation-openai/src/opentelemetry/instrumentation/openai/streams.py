@@ -35,9 +35,11 @@ class ResponseEvents:
         self.read = read
         self.response: Any = None
 
-    def on_chunk(self, event: Any) -> None:
+    def on_chunk(self, event: Any) -> bool:
         if getattr(event, "type", None) in _CARRY_RESPONSE:
             self.response = event.response
+        # Quiet once a response is known: the one that ends the stream comes with its last events.
+        return self.response is not None
 
     def on_end(self) -> None:
         if self.response is not None:
