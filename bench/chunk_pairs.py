@@ -31,12 +31,12 @@ SHORT, LONG = "openai_stream_20", "openai_stream_200"
 
 
 class PassThrough:
-    """The least a stream proxy can be: the control."""
+    """The least a stream proxy can be (one call per chunk, the SDK's own iterator resumed): the control."""
 
     __slots__ = ("_iterator",)
 
     def __init__(self, stream: Any) -> None:
-        self._iterator = stream
+        self._iterator = iter(stream)
 
     def __iter__(self) -> PassThrough:
         return self
