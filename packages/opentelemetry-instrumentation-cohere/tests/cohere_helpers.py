@@ -49,10 +49,7 @@ def tokens(capture: Capture, token_type: str, operation: str = "chat", model: st
 
 def genai_tokens(capture: Capture, token_type: str) -> tuple[int, float]:
     """(count, sum) of `gen_ai.client.token.usage` for one token type."""
-    labels = {"gen_ai.token.type": token_type, "gen_ai.provider.name": "cohere"}
-    return capture.count("gen_ai.client.token.usage", labels), capture.value(
-        "gen_ai.client.token.usage", labels
-    )
+    return capture.token_usage(token_type, "cohere")
 
 
 one_span = Capture.one_span  # one_span(capture): the one span exported

@@ -51,8 +51,7 @@ def tokens(capture: Capture, token_type: str, **labels: Any) -> float:
 
 def genai_tokens(capture: Capture, token_type: str, provider: str = "gcp.gemini") -> float:
     """The sum of `gen_ai.client.token.usage` for one token type."""
-    match = {"gen_ai.token.type": token_type, "gen_ai.provider.name": provider}
-    return capture.value("gen_ai.client.token.usage", match)
+    return capture.token_usage(token_type, provider)[1]
 
 
 one_span = Capture.one_span  # one_span(capture): the one span exported

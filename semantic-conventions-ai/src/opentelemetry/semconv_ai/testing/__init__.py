@@ -91,6 +91,11 @@ class Capture:
             if all(point.attributes.get(k) == v for k, v in labels.items())
         )
 
+    def token_usage(self, token_type: str, provider: str) -> tuple[int, float]:
+        """(count, sum) of `gen_ai.client.token.usage` for one token type of one provider."""
+        match = {"gen_ai.token.type": token_type, "gen_ai.provider.name": provider}
+        return self.count("gen_ai.client.token.usage", match), self.value("gen_ai.client.token.usage", match)
+
     def shutdown(self) -> None:
         self.tracer_provider.shutdown()
         self.meter_provider.shutdown()

@@ -289,9 +289,7 @@ class Conformance:
         return type(seen) is type(bare) and str(seen) == str(bare)
 
     def one_span(self, capture: Capture, case: Case) -> Any:
-        spans = capture.spans()
-        assert len(spans) == 1, [s.name for s in spans]
-        span = spans[0]
+        span = capture.one_span()
         assert span.name == f"{case.operation} {case.model}"
         assert span.kind is SpanKind.CLIENT
         attributes = dict(span.attributes or {})
